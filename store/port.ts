@@ -1,0 +1,116 @@
+/**
+ * The document-store port (DESIGN.md §4): a small, Mongo-shaped API with two adapters,
+ * embedded SQLite (store/sqlite.ts) and MongoDB (store/mongo.ts). One conformance suite
+ * (test/store/conformance.test.ts) runs against both.
+ *
+ * No multi-document transactions: every write is a single-document operation, and atomic
+ * compare-and-set is done with a guarded filter, e.g.
+ *   updateOne({ _id: acct, 'balance.remaining': { $gte: 500 } }, { $inc: { 'balance.remaining': -500 } })
+ * which either matches and applies, or matches nothing (matched = 0) and changes nothing.
+ */
+
+export type Doc = Record<string, unknown>
+
+/** Operators allowed on one field of a filter. A plain value means equality. */
+export interface FieldOps {
+  $eq?: unknown
+  $ne?: unknown
+  $gt?: number | string
+  $gte?: number | string
+  $lt?: number | string
+  $lte?: number | string
+  $in?: unknown[]
+  $exists?: boolean
+}
+
+/** Equality or operators on (dotted) fields, all ANDed. */
+export type Filter = Record<string, unknown | FieldOps>
+
+export interface Update {
+  $set?: Record<string, unknown>
+  $unset?: Record<string, unknown>
+  $inc?: Record<string, number>
+  $push?: Record<string, unknown>
+  /** Fields set only when an upsert inserts. */
+  $setOnInsert?: Record<string, unknown>
+}
+
+export interface FindOptions {
+  sort?: Record<string, 1 | -1>
+  limit?: number
+  skip?: number
+}
+
+export interface UpdateOptions {
+  upsert?: boolean
+}
+
+export interface FindOneAndUpdateOptions extends UpdateOptions {
+  /** Which version of the document to return; default 'after'. */
+  returnDocument?: 'before' | 'after'
+}
+
+export interface UpdateResult {
+  matched: number
+  modified: number
+  /** _id of the document an upsert inserted. */
+  upsertedId?: string
+}
+
+export interface IndexSpec {
+  /** Dotted field paths. */
+  fields: string[]
+  unique?: boolean
+  /** Optional name; defaults to one derived from the fields. */
+  name?: string
+}
+
+export interface CollectionOptions {
+  /**
+   * How the MongoDB adapter writes numbers: 'double' (free5GC's UDR stores JSON numbers as BSON
+   * doubles and its PCF asserts float64) or 'default' (the driver's int32/double choice).
+   * Ignored by the SQLite adapter.
+   */
+  bsonNumbers?: 'double' | 'default'
+}
+
+/** Thrown by insertOne/replaceOne/updateOne when a unique index would be violated. */
+export class DuplicateKeyError extends Error {
+  readonly code = 'DUPLICATE_KEY'
+  constructor(readonly collection: string, detail: string) {
+    super(`duplicate key in ${collection}: ${detail}`)
+    this.name = 'DuplicateKeyError'
+  }
+}
+
+/**
+ * One collection. Every document has a string `_id`; insertOne generates one when absent.
+ * Documents are plain JSON (strings, numbers, booleans, null, arrays, objects).
+ */
+export interface Collection<T extends Doc = Doc> {
+  readonly name: string
+  findOne(filter: Filter): Promise<T | null>
+  find(filter: Filter, opts?: FindOptions): Promise<T[]>
+  count(filter: Filter): Promise<number>
+  /** Returns the _id. Throws DuplicateKeyError. */
+  insertOne(doc: T): Promise<string>
+  /** Replaces the first match (keeping its _id). */
+  replaceOne(filter: Filter, doc: T, opts?: UpdateOptions): Promise<UpdateResult>
+  updateOne(filter: Filter, update: Update, opts?: UpdateOptions): Promise<UpdateResult>
+  updateMany(filter: Filter, update: Update): Promise<UpdateResult>
+  findOneAndUpdate(filter: Filter, update: Update, opts?: FindOneAndUpdateOptions): Promise<T | null>
+  /** Deletes the first match and returns it. */
+  findOneAndDelete(filter: Filter): Promise<T | null>
+  deleteOne(filter: Filter): Promise<number>
+  deleteMany(filter: Filter): Promise<number>
+  createIndex(spec: IndexSpec): Promise<void>
+}
+
+export interface DocumentStore {
+  /** 'sqlite' or 'mongodb'. */
+  readonly kind: 'sqlite' | 'mongodb'
+  collection<T extends Doc = Doc>(name: string, opts?: CollectionOptions): Collection<T>
+  /** Drops every collection (tests only). */
+  dropAll(): Promise<void>
+  close(): Promise<void>
+}
