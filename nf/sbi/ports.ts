@@ -129,4 +129,6 @@ export interface NfModule {
   profileInfo?: Record<string, unknown>
   start?(): Promise<void>
   stop?(): Promise<void>
+  /** Adds this NF's gRPC services (e.g. the CHF's AccountService) to the process's gRPC server. */
+  registerGrpc?(server: import('@grpc/grpc-js').Server): void
 }
