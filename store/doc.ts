@@ -1,0 +1,102 @@
+/**
+ * Pure helpers shared by the adapters: dotted paths, applying an Update to a plain document
+ * (the SQLite adapter reads, applies in JS and writes back inside one transaction), and the
+ * document an upsert starts from (Mongo copies the filter's equality fields into it).
+ */
+import { randomUUID } from 'node:crypto'
+import type { Doc, Filter, Update } from './port.ts'
+
+/** A fresh `_id`: a random UUID string (never an ObjectId, so both adapters look alike). */
+export function newId(): string {
+  return randomUUID()
+}
+
+/** True when `v` is `{ $op: ... }` (all keys start with `$`), i.e. operators and not a value. */
+export function isOperatorObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false
+  const keys = Object.keys(v)
+  if (keys.length === 0) return false
+  const ops = keys.filter((k) => k.startsWith('$')).length
+  if (ops === 0) return false
+  if (ops !== keys.length) throw new Error(`filter mixes operators and fields: ${keys.join(',')}`)
+  return true
+}
+
+export function getPath(doc: unknown, path: string): unknown {
+  let cur: unknown = doc
+  for (const seg of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<string, unknown>)[seg]
+  }
+  return cur
+}
+
+/** Sets a dotted path, creating intermediate objects like Mongo does. */
+export function setPath(doc: Doc, path: string, value: unknown): void {
+  const segs = path.split('.')
+  let cur: Record<string, unknown> = doc
+  for (const seg of segs.slice(0, -1)) {
+    let next = cur[seg]
+    if (next === undefined || next === null) {
+      next = {}
+      cur[seg] = next
+    } else if (typeof next !== 'object') {
+      throw new Error(`cannot create field in element ${seg} of ${path}`)
+    }
+    cur = next as Record<string, unknown>
+  }
+  cur[segs[segs.length - 1]!] = value
+}
+
+export function unsetPath(doc: Doc, path: string): void {
+  const segs = path.split('.')
+  const parent = segs.length === 1 ? doc : getPath(doc, segs.slice(0, -1).join('.'))
+  if (parent === null || typeof parent !== 'object') return
+  const last = segs[segs.length - 1]!
+  if (Array.isArray(parent)) {
+    // Mongo sets an unset array element to null rather than shifting the array.
+    if (/^\d+$/.test(last) && Number(last) < parent.length) parent[Number(last)] = null
+  } else {
+    delete (parent as Record<string, unknown>)[last]
+  }
+}
+
+/** Deep copy through JSON: documents are plain JSON, and this drops `undefined` like storage does. */
+export function clone<T>(v: T): T {
+  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T)
+}
+
+/** Applies $set/$unset/$inc/$push (and $setOnInsert when inserting) in place. */
+export function applyUpdate(doc: Doc, update: Update, inserting: boolean): void {
+  for (const key of Object.keys(update)) {
+    if (!['$set', '$unset', '$inc', '$push', '$setOnInsert'].includes(key)) {
+      throw new Error(`unsupported update operator ${key}`)
+    }
+  }
+  const id = doc._id
+  for (const [p, v] of Object.entries(update.$set ?? {})) setPath(doc, p, clone(v))
+  if (inserting) for (const [p, v] of Object.entries(update.$setOnInsert ?? {})) setPath(doc, p, clone(v))
+  for (const p of Object.keys(update.$unset ?? {})) unsetPath(doc, p)
+  for (const [p, by] of Object.entries(update.$inc ?? {})) {
+    const cur = getPath(doc, p)
+    if (cur !== undefined && typeof cur !== 'number') throw new Error(`cannot apply $inc to non-numeric field ${p}`)
+    setPath(doc, p, ((cur as number | undefined) ?? 0) + by)
+  }
+  for (const [p, v] of Object.entries(update.$push ?? {})) {
+    const cur = getPath(doc, p)
+    if (cur !== undefined && !Array.isArray(cur)) throw new Error(`cannot apply $push to non-array field ${p}`)
+    const items = isOperatorObject(v) && Array.isArray(v.$each) ? v.$each : [v]
+    setPath(doc, p, [...((cur as unknown[] | undefined) ?? []), ...clone(items)])
+  }
+  if (id !== undefined && doc._id !== id) throw new Error('the _id field cannot be changed')
+}
+
+/** The document an upsert inserts before the update applies: the filter's equality fields. */
+export function upsertSeed(filter: Filter): Doc {
+  const doc: Doc = {}
+  for (const [p, v] of Object.entries(filter)) {
+    if (!isOperatorObject(v)) setPath(doc, p, clone(v ?? null))
+    else if ('$eq' in v) setPath(doc, p, clone(v.$eq ?? null))
+  }
+  return doc
+}

@@ -1,0 +1,31 @@
+/**
+ * Opening the document store (DESIGN.md §4): MongoDB when `mongodb.uri` is configured, otherwise
+ * the embedded SQLite file `<dataDir>/open-mvno.db` (what `mvno start` uses on a fresh machine).
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import type { MvnoConfig } from '../config/schema.ts'
+import type { DocumentStore } from './port.ts'
+import { createMongoStore, type MongoStoreOptions } from './mongo.ts'
+import { createSqliteStore, type SqliteStoreOptions } from './sqlite.ts'
+
+export type { DocumentStore } from './port.ts'
+
+export async function openSqliteStore(path: string, opts?: SqliteStoreOptions): Promise<DocumentStore> {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  return createSqliteStore(path, opts)
+}
+
+export async function openMongoStore(uri: string, dbName: string, opts?: MongoStoreOptions): Promise<DocumentStore> {
+  return createMongoStore(uri, dbName, opts)
+}
+
+export async function openStore(config: Pick<MvnoConfig, 'mongodb' | 'dataDir'>): Promise<DocumentStore> {
+  const { uri, dbName } = config.mongodb
+  if (uri) {
+    // A write concern in the URI (`?w=1`) wins over our durable default (majority, journaled).
+    const inUri = /[?&](w|journal|wtimeoutMS)=/i.test(uri)
+    return openMongoStore(uri, dbName, inUri ? { writeConcern: null } : {})
+  }
+  return openSqliteStore(join(config.dataDir, 'open-mvno.db'))
+}
