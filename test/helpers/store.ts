@@ -1,0 +1,55 @@
+/**
+ * Test stores: a fresh SQLite file in its own temp folder (removed on close), or, when
+ * `MONGODB_URI` is set (CI starts FerretDB, see .ci/run), a uniquely named MongoDB database
+ * that is dropped on close.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { DocumentStore } from '../../store/port.ts'
+import { openMongoStore, openSqliteStore } from '../../store/index.ts'
+
+export type StoreKind = 'sqlite' | 'mongodb'
+
+export function mongoAvailable(): boolean {
+  return !!process.env.MONGODB_URI
+}
+
+/** A temp folder for a test's SQLite file (also used by the two-process conformance test). */
+export function tempSqlitePath(): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'open-mvno-test-'))
+  return { dir, file: join(dir, 'open-mvno.db') }
+}
+
+export async function openTestStore(kind: StoreKind = 'sqlite'): Promise<DocumentStore> {
+  if (kind === 'mongodb') {
+    const uri = process.env.MONGODB_URI
+    if (!uri) throw new Error('openTestStore("mongodb"): MONGODB_URI is not set')
+    const store = await openMongoStore(uri, `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`)
+    return withClose(store, async () => {
+      await store.dropAll()
+    })
+  }
+  const { dir, file } = tempSqlitePath()
+  const store = await openSqliteStore(file)
+  return withClose(store, async () => {}, () => rmSync(dir, { recursive: true, force: true }))
+}
+
+/** Wraps close() so the test's database goes away with it (and closing twice is harmless). */
+function withClose(store: DocumentStore, before: () => Promise<void>, after: () => void = () => {}): DocumentStore {
+  const close = store.close.bind(store)
+  let closed = false
+  return Object.assign(store, {
+    async close() {
+      if (closed) return
+      closed = true
+      try {
+        await before()
+      } finally {
+        await close()
+        after()
+      }
+    },
+  })
+}
