@@ -8,16 +8,19 @@ export interface SbiMetrics {
   readonly registry: Registry
 }
 
-let defaultsCollected: Registry | undefined
+/** Process metrics (CPU, memory, event loop) are process-wide: one registry, merged into every NF's output. */
+let processRegistry: Registry | undefined
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
 
 export function createSbiMetrics(nf: string): SbiMetrics {
   const registry = new Registry()
   registry.setDefaultLabels({ nf })
-  // Process metrics once per process, on the first registry (they are process-wide anyway).
-  if (!defaultsCollected) {
-    collectDefaultMetrics({ register: registry })
-    defaultsCollected = registry
-  }
   const requests = new Counter({
     name: 'sbi_requests_total',
     help: 'SBI requests served, by operationId and HTTP status',
@@ -38,6 +41,6 @@ export function createSbiMetrics(nf: string): SbiMetrics {
       requests.inc({ operation, status: String(status) })
       duration.observe({ operation }, seconds)
     },
-    render: () => (defaultsCollected === registry ? registry.metrics() : Registry.merge([registry, defaultsCollected!]).metrics()),
+    render: () => Registry.merge([registry, processMetrics()]).metrics(),
   }
 }
