@@ -123,14 +123,13 @@ export function createSbiServer(opts: SbiServerOptions): SbiServer {
     setOperation: (id: string) => void,
   ): Promise<SbiResponse> {
     const relPath = path.slice(m.basePath.length) || '/'
-    const op = m.api.matchOperation({ method, path: relPath, headers: {} })
-    if (!op) {
-      const any = m.api.router.matchOperation({ method: 'GET', path: relPath, headers: {} }) ??
-        ['POST', 'PUT', 'PATCH', 'DELETE'].map((x) => m.api.router.matchOperation({ method: x, path: relPath, headers: {} })).find(Boolean)
-      if (any) throw new ProblemError(405, undefined, `method ${method} not allowed on ${path}`)
-      throw new ProblemError(404, 'RESOURCE_URI_STRUCTURE_NOT_FOUND', `no resource at ${path}`)
+    const route = m.match(method, relPath)
+    if (route.kind === 'not-found') throw new ProblemError(404, 'RESOURCE_URI_STRUCTURE_NOT_FOUND', `no resource at ${path}`)
+    if (route.kind === 'method-not-allowed') {
+      throw new ProblemError(405, undefined, `method ${method} not allowed on ${path}`, { headers: { allow: route.allowed.join(', ') } })
     }
-    const operationId = op.operationId as string
+    const { op, params } = route
+    const operationId = op.operationId
     setOperation(operationId)
 
     const declared = headers['content-length'] !== undefined ? Number(headers['content-length']) : undefined
@@ -139,15 +138,14 @@ export function createSbiServer(opts: SbiServerOptions): SbiServer {
     const contentType = headers['content-type'] ? String(headers['content-type']).split(';')[0].trim().toLowerCase() : undefined
     let body: unknown
     if (raw.length > 0) {
-      const accepted = m.contentTypes.get(operationId)
       // An operation with no request body ignores one (some peers send `{}` on bodiless POSTs).
-      if (accepted && accepted.size > 0) {
-        if (!contentType || !accepted.has(contentType)) {
-          throw new ProblemError(415, 'UNSUPPORTED_MEDIA_TYPE', `content type ${contentType ?? '(none)'} not accepted; expected ${[...accepted].join(', ')}`)
+      if (op.contentTypes.size > 0) {
+        if (!contentType || !op.contentTypes.has(contentType)) {
+          throw new ProblemError(415, 'UNSUPPORTED_MEDIA_TYPE', `content type ${contentType ?? '(none)'} not accepted; expected ${[...op.contentTypes].join(', ')}`)
         }
         body = parseBody(raw, contentType)
       }
-    } else if (m.bodyRequired.get(operationId)) {
+    } else if (op.bodyRequired) {
       throw new ProblemError(400, 'MANDATORY_IE_MISSING', 'request body is missing', { invalidParams: [{ param: '/', reason: 'body required' }] })
     }
 
@@ -157,10 +155,15 @@ export function createSbiServer(opts: SbiServerOptions): SbiServer {
     }
 
     const query = parseQuery(queryString)
-    const v = m.api.validateRequest({ method, path: relPath, query, headers: contentType ? { 'content-type': contentType } : {}, body }, op)
-    if (!v.valid) throw problemFromValidation(v.errors ?? [])
-    const params = op ? (m.api.router.parseRequest({ method, path: relPath, headers: {} }, op).params as Record<string, string>) : {}
-    for (const k of Object.keys(params)) params[k] = safeDecode(params[k])
+    for (const name of op.arrayQueryParams) {
+      const v = query[name]
+      if (typeof v === 'string') query[name] = [v]
+    }
+    // The validators coerce query/path strings to the declared types in place (ajv coerceTypes).
+    const input = { path: params, query, header: contentType ? { 'content-type': contentType } : {}, requestBody: body }
+    for (const validate of op.validators) {
+      if (!validate(input) && validate.errors) throw problemFromValidation(validate.errors)
+    }
 
     const handler = m.service.handlers[operationId]
     if (!handler) throw new ProblemError(501, 'NOT_IMPLEMENTED', `${operationId} is not implemented`)
@@ -263,14 +266,6 @@ function parseQuery(qs: string): Record<string, string | string[]> {
     else out[k] = [prev, v]
   }
   return out
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s)
-  } catch {
-    return s
-  }
 }
 
 function errorResponse(err: unknown, log: Logger, requestId: string): SbiResponse {

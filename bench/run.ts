@@ -1,0 +1,166 @@
+/**
+ * `npm run bench -- <scenario> [--requests N] [--clients C] [--streams M]`
+ *
+ * Drives a scenario with h2load (Debian package nghttp2-client) and, in the same run, the bare
+ * node:http2 baseline (bench/baseline.ts) with the same request shape; prints requests/s and
+ * p50/p99 latency of both and their ratios. Each server runs in its own process; h2load runs with
+ * one thread. Latency percentiles come from h2load's per-request --log-file.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { loadScenario } from './scenarios/index.ts'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const tsx = path.resolve(here, '../node_modules/.bin/tsx')
+
+interface Target {
+  url: string
+  paths: string[]
+  method: string
+  body?: unknown
+  headers?: Record<string, string>
+  requests?: number
+  clients?: number
+  streams?: number
+}
+
+interface Measurement {
+  rps: number
+  p50ms: number
+  p99ms: number
+  ok: number
+  failed: number
+}
+
+async function spawnServer(args: string[]): Promise<{ child: ChildProcess; target: Target }> {
+  const child = spawn(tsx, args, { stdio: ['ignore', 'pipe', 'ignore'], cwd: path.resolve(here, '..') })
+  const line = await new Promise<string>((resolve, reject) => {
+    let buf = ''
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString()
+      const nl = buf.indexOf('\n')
+      if (nl >= 0) resolve(buf.slice(0, nl))
+    })
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)))
+  })
+  return { child, target: JSON.parse(line) as Target }
+}
+
+async function stopServer(child: ChildProcess) {
+  if (child.exitCode !== null) return
+  const done = new Promise((r) => child.once('exit', r))
+  child.kill('SIGTERM')
+  await Promise.race([done, new Promise((r) => setTimeout(r, 5000))])
+  if (child.exitCode === null) child.kill('SIGKILL')
+}
+
+function h2load(t: Target, requests: number, clients: number, streams: number, dir: string): Measurement {
+  const urisFile = path.join(dir, 'uris.txt')
+  writeFileSync(urisFile, t.paths.map((p) => t.url + p).join('\n') + '\n')
+  const logFile = path.join(dir, `log-${Date.now()}.tsv`)
+  const args = ['-n', String(requests), '-c', String(clients), '-m', String(streams), '-t', '1', '--log-file', logFile, '-i', urisFile]
+  if (t.body !== undefined) {
+    const dataFile = path.join(dir, 'body.json')
+    writeFileSync(dataFile, JSON.stringify(t.body))
+    args.push('-d', dataFile, '-H', 'content-type: application/json')
+  }
+  if (t.method !== 'GET' && t.method !== 'POST') args.push('-H', `:method: ${t.method}`)
+  if (t.method === 'POST' && t.body === undefined) args.push('-H', ':method: POST')
+  for (const [k, v] of Object.entries(t.headers ?? {})) args.push('-H', `${k}: ${v}`)
+  const out = execFileSync('h2load', args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })
+  const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1] ?? NaN)
+  const lat: number[] = []
+  let ok = 0
+  let failed = 0
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line) continue
+    const [, status, us] = line.split('\t')
+    const s = Number(status)
+    if (s >= 200 && s < 300) ok++
+    else failed++
+    lat.push(Number(us) / 1000)
+  }
+  lat.sort((a, b) => a - b)
+  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? NaN
+  return { rps, p50ms: pct(50), p99ms: pct(99), ok, failed }
+}
+
+function checkH2load() {
+  try {
+    execFileSync('h2load', ['--version'], { stdio: 'ignore' })
+  } catch {
+    console.error('h2load not found: install the Debian package nghttp2-client (apt-get install nghttp2-client)')
+    process.exit(2)
+  }
+}
+
+async function main() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { requests: { type: 'string', default: '20000' }, clients: { type: 'string', default: '8' }, streams: { type: 'string', default: '16' } },
+  })
+  const name = positionals[0]
+  if (!name) {
+    console.error('usage: npm run bench -- <scenario> [--requests N] [--clients C] [--streams M]   (scenarios: bench/scenarios/*.ts)')
+    process.exit(2)
+  }
+  checkH2load()
+  const scenario = await loadScenario(name)
+  const dir = mkdtempSync(path.join(tmpdir(), `mvno-bench-${name}-`))
+  const requests = Number(values.requests)
+  const clients = Number(values.clients)
+  const streams = Number(values.streams)
+  const rows: Array<{ name: string; m: Measurement }> = []
+
+  const phases = [undefined, ...(scenario.phases ?? []).map((p) => p.name)]
+  let baselineShape: Target | undefined
+  for (const phase of phases) {
+    const s = await spawnServer(['bench/child.ts', name, ...(phase ? [phase] : [])])
+    try {
+      const t = s.target
+      const n = t.requests ?? requests
+      baselineShape ??= t
+      h2load(t, Math.min(2000, n), clients, streams, dir) // warm-up (JIT, caches), not counted
+      rows.push({ name: phase ? `${name}:${phase}` : name, m: h2load(t, n, t.clients ?? clients, t.streams ?? streams, dir) })
+    } finally {
+      await stopServer(s.child)
+    }
+  }
+
+  const base = await spawnServer(['bench/baseline.ts'])
+  try {
+    const t: Target = { ...baselineShape!, url: base.target.url, paths: [baselineShape!.paths[0]] }
+    h2load(t, 2000, clients, streams, dir)
+    rows.push({ name: 'baseline (bare node:http2)', m: h2load(t, requests, clients, streams, dir) })
+  } finally {
+    await stopServer(base.child)
+  }
+
+  const baseline = rows[rows.length - 1].m
+  console.log(`\n${scenario.name}: ${scenario.description}`)
+  console.log(`h2load -n ${requests} -c ${clients} -m ${streams} -t 1, node ${process.version}\n`)
+  console.log('run'.padEnd(32) + 'req/s'.padStart(10) + 'p50 ms'.padStart(10) + 'p99 ms'.padStart(10) + 'non-2xx'.padStart(9) + '  ratio req/s  ratio p99')
+  for (const r of rows) {
+    const ratio = (r.m.rps / baseline.rps).toFixed(2)
+    const p99r = (r.m.p99ms / baseline.p99ms).toFixed(2)
+    console.log(
+      r.name.padEnd(32) + r.m.rps.toFixed(0).padStart(10) + r.m.p50ms.toFixed(2).padStart(10) + r.m.p99ms.toFixed(2).padStart(10) + String(r.m.failed).padStart(9) + `  ${ratio.padStart(11)}  ${p99r.padStart(9)}`,
+    )
+  }
+  const resultsDir = path.resolve(here, 'results')
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ scenario: name, date: new Date().toISOString(), requests, clients, streams, rows }, null, 2))
+  if (rows.some((r) => r.m.failed > 0)) {
+    console.error('\nsome requests were not answered 2xx: the figures above are not valid')
+    process.exit(1)
+  }
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

@@ -1,0 +1,219 @@
+/**
+ * Starts a chosen set of NFs in one process, each on its own address and port with its own NRF
+ * registration, over one store (DESIGN §1 "one process or many"). Used by `mvno start`, the
+ * journey test and the demo.
+ */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import pino, { type Logger } from 'pino'
+import * as grpc from '@grpc/grpc-js'
+import type { MvnoConfig } from '../config/schema.ts'
+import { openStore } from '../store/index.ts'
+import type { DocumentStore } from '../store/port.ts'
+import { createSbiServer, type SbiServer } from '../nf/sbi/server.ts'
+import { createSbiClient } from '../nf/sbi/client.ts'
+import { createOutbox, type RunningOutbox } from '../nf/sbi/outbox.ts'
+import { createEventSink } from '../nf/sbi/events.ts'
+import type { NfContext, NfModule, NfName, PeerResolver, SbiClient, TokenProvider } from '../nf/sbi/ports.ts'
+import type { SbiService } from '../nf/sbi/types.ts'
+
+export const ALL_NFS: NfName[] = ['udr', 'udm', 'pcf', 'chf', 'bss']
+
+type SbiFactory = (ctx: NfContext) => NfModule | Promise<NfModule>
+interface BssApp {
+  app: http.RequestListener
+  start?(): Promise<void>
+  stop?(): Promise<void>
+}
+
+/** Loaded lazily so `mvno start --nf udm` does not load the BSS and its dependencies. */
+async function loadFactory(nf: NfName): Promise<SbiFactory> {
+  switch (nf) {
+    case 'udr':
+      return (await import('../nf/udr/index.ts')).createUdr
+    case 'udm':
+      return (await import('../nf/udm/index.ts')).createUdm
+    case 'pcf':
+      return (await import('../nf/pcf/index.ts')).createPcf
+    case 'chf':
+      return (await import('../nf/chf/index.ts')).createChf
+    default:
+      throw new Error(`${nf} is not an SBI NF`)
+  }
+}
+
+export interface RunningNf {
+  name: NfName
+  url: string
+  nfInstanceId?: string
+}
+
+export interface Platform {
+  nfs: RunningNf[]
+  grpcAddress?: string
+  store: DocumentStore
+  client: SbiClient
+  log: Logger
+  stop(): Promise<void>
+}
+
+export interface StartPlatformOptions {
+  config: MvnoConfig
+  nfs?: NfName[]
+  log?: Logger
+  /** Use this store instead of opening the configured one (tests); not closed on stop. */
+  store?: DocumentStore
+  clock?: () => Date
+}
+
+interface NrfClientLike {
+  peers: PeerResolver
+  tokens?: TokenProvider
+  register(nf: { name: NfName; module: NfModule; apiRoot: string; nfInstanceId: string }): Promise<void>
+  stop(): Promise<void>
+  callbackService?: SbiService
+}
+
+function staticPeers(config: MvnoConfig): PeerResolver {
+  return {
+    apiRoots: async ({ nfType }) => {
+      const key = nfType.toLowerCase() as keyof MvnoConfig['peers']
+      return config.peers[key] ?? []
+    },
+  }
+}
+
+export async function startPlatform(opts: StartPlatformOptions): Promise<Platform> {
+  const { config } = opts
+  const chosen = opts.nfs ?? ALL_NFS
+  const log = opts.log ?? pino({ level: config.log.level }, pino.destination(2))
+  const clock = opts.clock ?? (() => new Date())
+  const store = opts.store ?? (await openStore(config))
+  const sbiHost = config.sbi.host
+  const advertise = config.sbi.advertiseHost ?? (sbiHost === '0.0.0.0' || sbiHost === '::' ? '127.0.0.1' : sbiHost)
+  const scheme = config.sbi.tls ? 'https' : 'http'
+
+  // Peers of NFs started here are reachable at their configured ports; static config wins when set.
+  const peersConfig: MvnoConfig['peers'] = { ...config.peers }
+  for (const nf of ['udr', 'udm', 'pcf', 'chf'] as const) {
+    if (chosen.includes(nf) && !peersConfig[nf]?.length && config[nf].port !== 0) {
+      peersConfig[nf] = [`${scheme}://${advertise}:${config[nf].port}`]
+    }
+  }
+  const effective: MvnoConfig = { ...config, peers: peersConfig }
+
+  const rawClient = createSbiClient({ log, timeoutMs: config.sbi.clientTimeoutMs, caFile: config.sbi.tls?.ca })
+  let nrf: NrfClientLike | undefined
+  let stableInstanceId: ((store: DocumentStore, nf: string, configured?: string) => Promise<string>) | undefined
+  try {
+    const mod = await import('../nf/nrf-client/index.ts')
+    nrf = mod.createNrfClient({ config: effective, store, client: rawClient, log: log.child({ nf: 'nrf-client' }), clock }) as NrfClientLike
+    stableInstanceId = (await import('../nf/nrf-client/instance-id.ts')).stableInstanceId
+  } catch (err) {
+    if (config.nrf.uri) throw err
+    log.debug({ err }, 'NRF client unavailable; static peers only')
+  }
+  const client = nrf?.tokens ? createSbiClient({ log, timeoutMs: config.sbi.clientTimeoutMs, caFile: config.sbi.tls?.ca, tokens: nrf.tokens }) : rawClient
+  const peers = nrf?.peers ?? staticPeers(effective)
+  const outbox: RunningOutbox = createOutbox({ store, client, log: log.child({ component: 'outbox' }), clock, expiresInMs: config.outbox.expiresInMs, pollMs: config.outbox.pollMs })
+  const events = createEventSink(store, clock)
+
+  let verifier: ((authorization: string | undefined, serviceName: string) => Promise<Record<string, unknown>>) | undefined
+  const servers: SbiServer[] = []
+  const modules: NfModule[] = []
+  const running: RunningNf[] = []
+  let bss: { server: http.Server; app: BssApp } | undefined
+  let grpcServer: grpc.Server | undefined
+  let grpcAddress: string | undefined
+
+  const stop = async () => {
+    await nrf?.stop().catch((err) => log.warn({ err }, 'NRF deregistration failed'))
+    await Promise.all(servers.map((s) => s.close()))
+    if (bss) await new Promise<void>((r) => bss!.server.close(() => r()))
+    await bss?.app.stop?.()
+    for (const m of modules) await m.stop?.().catch((err) => log.warn({ err, nf: m.name }, 'NF stop failed'))
+    await outbox.stop()
+    if (grpcServer) await new Promise<void>((r) => grpcServer!.tryShutdown(() => r()))
+    await client.close()
+    if (client !== rawClient) await rawClient.close()
+    if (!opts.store) await store.close()
+  }
+
+  try {
+    for (const name of chosen) {
+      if (name === 'bss') continue
+      if (config[name].enabled === false) continue
+      const ctx: NfContext = { name, config: effective, store, client, outbox, events, peers, log: log.child({ nf: name }), clock, apiRoot: '' }
+      const module = await (await loadFactory(name))(ctx)
+      const nfInstanceId = stableInstanceId ? await stableInstanceId(store, name, config[name].nfInstanceId) : undefined
+      if (config.oauth2.enabled && nfInstanceId) {
+        const { createAccessTokenVerifier } = await import('../nf/sbi/oauth2.ts')
+        const { readFileSync } = await import('node:fs')
+        if (!config.oauth2.nrfPublicKey) throw new Error('oauth2.enabled needs oauth2.nrfPublicKey (the NRF public key or certificate PEM file)')
+        verifier = createAccessTokenVerifier({ publicKey: readFileSync(config.oauth2.nrfPublicKey, 'utf8'), nfInstanceId, nfType: module.nfType })
+      }
+      const services = nrf?.callbackService ? [...module.services, nrf.callbackService] : module.services
+      const server = createSbiServer({
+        nf: name,
+        host: config[name].host ?? sbiHost,
+        port: config[name].port,
+        tls: config.sbi.tls,
+        services,
+        log: ctx.log,
+        maxBodyBytes: config.sbi.maxBodyBytes,
+        oauth2: verifier,
+      })
+      const url = await server.listen()
+      ctx.apiRoot = `${scheme}://${advertise}:${new URL(url).port}`
+      servers.push(server)
+      modules.push(module)
+      running.push({ name, url: ctx.apiRoot, nfInstanceId })
+      if (nrf && nfInstanceId) await nrf.register({ name, module, apiRoot: ctx.apiRoot, nfInstanceId })
+    }
+
+    if (config.grpc.port !== 0 || modules.some((m) => m.registerGrpc)) {
+      grpcServer = new grpc.Server()
+      for (const m of modules) m.registerGrpc?.(grpcServer)
+      try {
+        const { registerEventFeed } = await import('../nf/sbi/event-feed.ts')
+        registerEventFeed(grpcServer, store)
+      } catch (err) {
+        log.warn({ err }, 'EventFeed unavailable')
+      }
+      const host = config.grpc.host ?? sbiHost
+      const port = await new Promise<number>((resolve, reject) =>
+        grpcServer!.bindAsync(`${host}:${config.grpc.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+          err ? reject(new Error(`grpc: cannot listen on ${host}:${config.grpc.port}: ${err.message}`)) : resolve(p),
+        ),
+      )
+      grpcAddress = `${host}:${port}`
+    }
+
+    if (chosen.includes('bss') && config.bss.enabled !== false) {
+      const bssConfig: MvnoConfig = grpcAddress ? { ...effective, grpc: { ...effective.grpc, port: Number(grpcAddress.split(':').pop()) } } : effective
+      const ctx: NfContext = { name: 'bss', config: bssConfig, store, client, outbox, events, peers, log: log.child({ nf: 'bss' }), clock, apiRoot: '' }
+      const { createBss } = await import('../bss/index.ts')
+      const app = (await createBss(ctx)) as unknown as BssApp
+      const server = http.createServer(app.app)
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err: NodeJS.ErrnoException) =>
+          reject(new Error(err.code === 'EADDRINUSE' ? `bss: port ${config.bss.port} on ${config.bss.host ?? sbiHost} is already in use` : `bss: ${err.message}`)),
+        )
+        server.listen(config.bss.port, config.bss.host ?? sbiHost, () => resolve())
+      })
+      const port = (server.address() as AddressInfo).port
+      ctx.apiRoot = `http://${advertise}:${port}`
+      bss = { server, app }
+      running.push({ name: 'bss', url: ctx.apiRoot })
+    }
+
+    for (const m of modules) await m.start?.()
+    await bss?.app.start?.()
+    outbox.start()
+  } catch (err) {
+    await stop().catch(() => {})
+    throw err
+  }
+
+  return { nfs: running, grpcAddress, store, client, log, stop }
+}
