@@ -1,0 +1,64 @@
+/** Shared parsing and error mapping for the Nudr_DR handlers. */
+import { problem, ProblemError, type SbiRequest } from '../../sbi/types.ts'
+import { NotFoundError } from '../store.ts'
+import { PatchError } from '../domain/json-patch.ts'
+import type { Snssai } from '../domain/subscription.ts'
+
+/** First value of a query parameter. */
+export function q(req: SbiRequest, name: string): string | undefined {
+  const v = req.query[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+/** A JSON-encoded query parameter (TS 29.500 §6.2: `single-nssai={"sst":1,"sd":"010203"}`). */
+export function jsonQuery<T>(req: SbiRequest, name: string): T | undefined {
+  const raw = q(req, name)
+  if (raw === undefined || raw === '') return undefined
+  try {
+    return JSON.parse(raw) as T
+  } catch {
+    throw problem(400, 'MANDATORY_IE_INCORRECT', `${name} is not valid JSON`, [{ param: name, reason: 'JSON expected' }])
+  }
+}
+
+export function snssaiQuery(req: SbiRequest, name: string): Snssai | undefined {
+  const s = jsonQuery<Snssai>(req, name)
+  if (s === undefined) return undefined
+  if (!s || typeof s !== 'object' || typeof s.sst !== 'number')
+    throw problem(400, 'MANDATORY_IE_INCORRECT', `${name} needs sst`, [{ param: name, reason: 'Snssai expected' }])
+  return s
+}
+
+export function objectBody(req: SbiRequest): Record<string, unknown> {
+  if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body))
+    throw problem(400, 'MANDATORY_IE_MISSING', 'a JSON object body is required')
+  return req.body as Record<string, unknown>
+}
+
+/** Maps the repository's typed errors to ProblemDetails; anything else stays a 500. */
+export function mapError(err: unknown, notFoundCause?: string): never {
+  if (err instanceof NotFoundError) {
+    const cause = notFoundCause && err.cause3gpp !== 'USER_NOT_FOUND' ? notFoundCause : err.cause3gpp
+    throw problem(404, cause, err.message)
+  }
+  if (err instanceof PatchError) {
+    if (err.kind === 'TEST_FAILED') throw new ProblemError(409, 'MODIFICATION_NOT_ALLOWED', `json-patch test failed: ${err.message}`)
+    throw problem(400, 'MANDATORY_IE_INCORRECT', err.message)
+  }
+  throw err
+}
+
+export async function guard<T>(fn: () => Promise<T>, notFoundCause?: string): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    mapError(err, notFoundCause)
+  }
+}
+
+export const pduSessionIdParam = (req: SbiRequest): number => {
+  const n = Number(req.params.pduSessionId)
+  if (!Number.isInteger(n) || n < 0 || n > 255)
+    throw problem(400, 'MANDATORY_IE_INCORRECT', 'pduSessionId must be 0..255', [{ param: 'pduSessionId', reason: 'integer 0..255' }])
+  return n
+}
