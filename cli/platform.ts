@@ -68,6 +68,7 @@ export interface StartPlatformOptions {
 
 interface NrfClientLike {
   peers: PeerResolver
+  peersFor?(name: NfName): PeerResolver
   tokens?: TokenProvider
   register(nf: { name: NfName; module: NfModule; apiRoot: string; nfInstanceId: string }): Promise<void>
   stop(): Promise<void>
@@ -93,13 +94,9 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
   const advertise = config.sbi.advertiseHost ?? (sbiHost === '0.0.0.0' || sbiHost === '::' ? '127.0.0.1' : sbiHost)
   const scheme = config.sbi.tls ? 'https' : 'http'
 
-  // Peers of NFs started here are reachable at their configured ports; static config wins when set.
+  // Static peers from config win; NFs started here fill in the rest once they listen (ports may be
+  // ephemeral), so this object stays mutable and peer resolution reads it at call time.
   const peersConfig: MvnoConfig['peers'] = { ...config.peers }
-  for (const nf of ['udr', 'udm', 'pcf', 'chf'] as const) {
-    if (chosen.includes(nf) && !peersConfig[nf]?.length && config[nf].port !== 0) {
-      peersConfig[nf] = [`${scheme}://${advertise}:${config[nf].port}`]
-    }
-  }
   const effective: MvnoConfig = { ...config, peers: peersConfig }
 
   const rawClient = createSbiClient({ log, timeoutMs: config.sbi.clientTimeoutMs, caFile: config.sbi.tls?.ca })
@@ -143,7 +140,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
     for (const name of chosen) {
       if (name === 'bss') continue
       if (config[name].enabled === false) continue
-      const ctx: NfContext = { name, config: effective, store, client, outbox, events, peers, log: log.child({ nf: name }), clock, apiRoot: '' }
+      const ctx: NfContext = { name, config: effective, store, client, outbox, events, peers: nrf?.peersFor?.(name) ?? peers, log: log.child({ nf: name }), clock, apiRoot: '' }
       const module = await (await loadFactory(name))(ctx)
       const nfInstanceId = stableInstanceId ? await stableInstanceId(store, name, config[name].nfInstanceId) : undefined
       if (config.oauth2.enabled && nfInstanceId) {
@@ -165,6 +162,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
       })
       const url = await server.listen()
       ctx.apiRoot = `${scheme}://${advertise}:${new URL(url).port}`
+      if (!config.peers[name]?.length) peersConfig[name] = [ctx.apiRoot]
       servers.push(server)
       modules.push(module)
       running.push({ name, url: ctx.apiRoot, nfInstanceId })
