@@ -113,3 +113,14 @@ export function usimAcceptSqn(
   arr[ind] = seq
   return arr
 }
+
+/**
+ * The SQN_HE to continue from after a verified AUTS (TS 33.102 §6.3.5 steps): when the next SQN
+ * the HE would generate from SQN_HE is acceptable to a USIM holding SQN_MS (its SEQ is greater and
+ * within Δ), SQN_HE is kept; otherwise SQN_HE is reset to SQN_MS.
+ */
+export function resyncBase(sqnHe: bigint, sqnMs: bigint, indLength = DEFAULT_IND_LENGTH, delta: bigint = 1n << 28n): bigint {
+  const next = splitSqn(nextSqn(sqnHe, indLength), indLength).seq
+  const ms = splitSqn(sqnMs, indLength).seq
+  return next > ms && next - ms <= delta ? sqnHe : sqnMs
+}

@@ -1,0 +1,267 @@
+/**
+ * Nudm_UEAU (TS 29.503 §5.4, §6.3), served at `{apiRoot}/nudm-ueau/v1` from openapi/nudm-ueau.yaml.
+ *
+ *   export function ueauService(deps: UeauDeps): SbiService
+ *
+ * deps:
+ * - `ctx` (required): the UDM's NfContext. Used: `ctx.client` + `ctx.peers` to reach the UDR
+ *   (Nudr_DR, nfType UDR, service nudr-dr; see clients/udr.ts for the contract with the UDR),
+ *   `ctx.config.udm.suciKeys` (home-network private keys for SUCI de-concealment, loaded once here;
+ *   a bad key entry throws at creation, naming the key id), `ctx.log`, `ctx.events`.
+ * - `random` (optional): `(n) => Buffer` source of RAND, default crypto.randomBytes (tests inject).
+ * - `udr` (optional): a UdrAuthClient to use instead of the one built from ctx (tests).
+ * - `homeNetworkKeys` (optional): keys instead of ctx.config.udm.suciKeys (tests).
+ * - `servingNetworkAllowed` (optional): extra policy on the serving network (mcc, 3-digit mnc);
+ *   default: every well-formed 5G serving network name is served.
+ * Wiring in nf/udm/index.ts: `services: [ueauService({ ctx }), …]`.
+ *
+ * Operations: GenerateAuthData (5G_HE_AKA / EAP_AKA_PRIME per the subscription's method, SUCI
+ * de-concealment, re-synchronisation), ConfirmAuth (POST auth-events → 201 + Location),
+ * PutAuthEvents (Open5GS's PUT without id, authRemovalInd), DeleteAuth (PUT auth-events/{id}
+ * with authRemovalInd), DeleteAuthEvent (DELETE auth-events/{id}).
+ *
+ * SQN: advanced by a compare-and-set PATCH at the UDR before the vector is returned; a lost race
+ * re-reads and retries. Requests for one SUPI are also queued inside this UDM instance so they do
+ * not race each other; the UDR's guard is what makes it safe across instances.
+ */
+import { randomBytes, randomUUID } from 'node:crypto'
+import type { NfContext } from '../../sbi/ports.ts'
+import { created, noContent, ok, problem, ProblemError, type SbiRequest, type SbiResponse, type SbiService } from '../../sbi/types.ts'
+import { credentialsFrom } from '../domain/auth-credentials.ts'
+import { generate5gHeAv, generateEapAkaPrimeAv } from '../domain/auth-vectors.ts'
+import { parseServingNetworkName, type ServingNetwork } from '../domain/kdf.ts'
+import { nextSqn, resyncBase, sqnToHex, verifyAuts } from '../domain/sqn.ts'
+import { deconcealSuci, isSuci, SuciError, type HomeNetworkKey } from '../domain/suci.ts'
+import { createUdrAuthClient, UdrError, type UdrAuthClient } from '../clients/udr.ts'
+import { loadHomeNetworkKeys } from './ueau-keys.ts'
+
+export interface UeauDeps {
+  ctx: NfContext
+  random?: (n: number) => Buffer
+  udr?: UdrAuthClient
+  homeNetworkKeys?: HomeNetworkKey[]
+  servingNetworkAllowed?: (sn: ServingNetwork) => boolean
+}
+
+interface AuthenticationInfoRequest {
+  servingNetworkName: string
+  ausfInstanceId: string
+  resynchronizationInfo?: { rand: string; auts: string }
+}
+
+interface AuthEvent {
+  nfInstanceId: string
+  success: boolean
+  timeStamp: string
+  authType: string
+  servingNetworkName: string
+  authRemovalInd?: boolean
+  [k: string]: unknown
+}
+
+/** Attempts of the SQN compare-and-set before giving up (only another UDM instance can make us lose). */
+const MAX_SQN_ATTEMPTS = 50
+
+/** SUCI de-concealment failures → TS 29.503 application errors (see the header of openapi/nudm-ueau.yaml). */
+function suciProblem(e: SuciError): ProblemError {
+  switch (e.code) {
+    case 'UNSUPPORTED_SCHEME':
+      return problem(501, 'UNSUPPORTED_PROTECTION_SCHEME', e.message)
+    case 'UNKNOWN_KEY_ID':
+      return problem(403, 'INVALID_HN_PUBLIC_KEY_IDENTIFIER', e.message)
+    case 'INVALID_FORMAT':
+      return problem(400, 'MANDATORY_IE_INCORRECT', e.message, [{ param: 'supiOrSuci', reason: e.message }])
+    case 'MAC_FAILURE':
+    case 'INVALID_EPHEMERAL_KEY':
+    case 'INVALID_PLAINTEXT':
+      return problem(403, 'INVALID_SCHEME_OUTPUT', e.message)
+  }
+}
+
+function udrProblem(e: UdrError): ProblemError {
+  if (e.kind === 'UNEXPECTED') return problem(500, 'SYSTEM_FAILURE', 'unexpected answer from the UDR')
+  return problem(504, 'UPSTREAM_SERVER_ERROR', e.kind === 'NO_UDR' ? 'no UDR available' : 'UDR not reachable')
+}
+
+async function withUdr<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f()
+  } catch (e) {
+    if (e instanceof UdrError) throw udrProblem(e)
+    throw e
+  }
+}
+
+/** Serialises async work per key inside this process. */
+function keyedQueue() {
+  const tails = new Map<string, Promise<unknown>>()
+  return async function run<T>(key: string, f: () => Promise<T>): Promise<T> {
+    const prev = tails.get(key) ?? Promise.resolve()
+    const p = prev.then(f, f)
+    const tail = p.catch(() => undefined)
+    tails.set(key, tail)
+    try {
+      return await p
+    } finally {
+      if (tails.get(key) === tail) tails.delete(key)
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function isSupi(id: string): boolean {
+  return /^imsi-[0-9]{5,15}$/.test(id) || /^nai-.+/.test(id)
+}
+
+export function ueauService(deps: UeauDeps): SbiService {
+  const { ctx } = deps
+  const random = deps.random ?? randomBytes
+  const udr = deps.udr ?? createUdrAuthClient(ctx)
+  const keys = deps.homeNetworkKeys ?? loadHomeNetworkKeys(ctx.config.udm?.suciKeys)
+  const queue = keyedQueue()
+
+  function resolveSupi(supiOrSuci: string): string {
+    if (isSuci(supiOrSuci)) {
+      try {
+        return deconcealSuci(supiOrSuci, keys)
+      } catch (e) {
+        if (e instanceof SuciError) {
+          ctx.log.info({ reason: e.code }, 'SUCI de-concealment failed')
+          throw suciProblem(e)
+        }
+        throw e
+      }
+    }
+    if (isSupi(supiOrSuci)) return supiOrSuci
+    throw problem(400, 'MANDATORY_IE_INCORRECT', 'supiOrSuci is neither a SUPI nor a SUCI', [{ param: 'supiOrSuci' }])
+  }
+
+  async function generateAuthData(req: SbiRequest): Promise<SbiResponse> {
+    const body = req.body as AuthenticationInfoRequest
+    const snn = body.servingNetworkName
+    const sn = parseServingNetworkName(snn)
+    if (!sn || (deps.servingNetworkAllowed && !deps.servingNetworkAllowed(sn))) {
+      throw problem(403, 'SERVING_NETWORK_NOT_AUTHORIZED', `serving network name not authorized: ${JSON.stringify(snn).slice(0, 80)}`)
+    }
+    const supi = resolveSupi(req.params.supiOrSuci!)
+    const resync = body.resynchronizationInfo
+
+    return queue(supi, () =>
+      withUdr(async () => {
+        for (let attempt = 0; attempt < MAX_SQN_ATTEMPTS; attempt++) {
+          const sub = await udr.getAuthenticationSubscription(supi)
+          if (!sub) throw problem(404, 'USER_NOT_FOUND', 'no authentication subscription for this user')
+          const cr = credentialsFrom(sub)
+          if (!cr.ok) {
+            ctx.log.warn({ supi, reason: cr.reason }, 'authentication subscription not usable')
+            throw problem(403, 'AUTHENTICATION_REJECTED', cr.reason)
+          }
+          const c = cr.creds
+          let base = c.sqnHe
+          if (resync) {
+            const r = verifyAuts(c.k, c.opc, Buffer.from(resync.rand, 'hex'), Buffer.from(resync.auts, 'hex'))
+            if (!r.ok) {
+              ctx.log.info({ supi, reason: r.reason }, 're-synchronisation refused')
+              throw problem(403, 'AUTHENTICATION_REJECTED', 'AUTS does not verify (MAC-S)')
+            }
+            base = resyncBase(c.sqnHe, r.sqnMs, c.indLength)
+          }
+          let sqn: bigint
+          try {
+            sqn = nextSqn(base, c.indLength)
+          } catch {
+            throw problem(403, 'AUTHENTICATION_REJECTED', 'SQN space exhausted for this subscriber')
+          }
+          if (!(await udr.compareAndSetSqn(supi, c.storedSqn, sqnToHex(sqn), c.indLength))) {
+            await sleep(Math.min(50, attempt * 2) + Math.floor(Math.random() * 3))
+            continue
+          }
+          const rand = random(16)
+          const input = { k: c.k, opc: c.opc, sqn, amf: c.amf, rand, snn }
+          if (c.method === 'EAP_AKA_PRIME') {
+            const av = generateEapAkaPrimeAv(input)
+            return ok({
+              authType: 'EAP_AKA_PRIME',
+              supi,
+              authenticationVector: {
+                avType: 'EAP_AKA_PRIME',
+                rand: av.rand.toString('hex'),
+                xres: av.xres.toString('hex'),
+                autn: av.autn.toString('hex'),
+                ckPrime: av.ckPrime.toString('hex'),
+                ikPrime: av.ikPrime.toString('hex'),
+              },
+            })
+          }
+          const av = generate5gHeAv(input)
+          return ok({
+            authType: '5G_AKA',
+            supi,
+            authenticationVector: {
+              avType: '5G_HE_AKA',
+              rand: av.rand.toString('hex'),
+              xresStar: av.xresStar.toString('hex'),
+              autn: av.autn.toString('hex'),
+              kausf: av.kausf.toString('hex'),
+            },
+          })
+        }
+        throw problem(500, 'SYSTEM_FAILURE', 'could not advance the SQN (concurrent updates)')
+      }),
+    )
+  }
+
+  async function confirm(req: SbiRequest): Promise<SbiResponse> {
+    const supi = req.params.supi!
+    const ev = req.body as AuthEvent
+    const stored = await withUdr(() => udr.putAuthenticationStatus(supi, ev))
+    if (!stored) throw problem(404, 'USER_NOT_FOUND', 'unknown user')
+    const authEventId = randomUUID()
+    await ctx.events
+      .emit(ctx.name, {
+        type: 'udm.auth.result',
+        supi,
+        data: { success: ev.success, authType: ev.authType, servingNetworkName: ev.servingNetworkName, authEventId },
+      })
+      .catch((e: unknown) => ctx.log.warn({ err: (e as Error).message }, 'event emit failed'))
+    const location = `${req.apiRoot}${req.basePath}/${encodeURIComponent(supi)}/auth-events/${authEventId}`
+    return created(location, ev)
+  }
+
+  async function remove(supi: string): Promise<boolean> {
+    const removed = await withUdr(() => udr.deleteAuthenticationStatus(supi))
+    if (removed) {
+      await ctx.events.emit(ctx.name, { type: 'udm.auth.removed', supi }).catch(() => undefined)
+    }
+    return removed
+  }
+
+  return {
+    name: 'nudm-ueau',
+    spec: 'nudm-ueau.yaml',
+    handlers: {
+      GenerateAuthData: generateAuthData,
+      ConfirmAuth: confirm,
+      async PutAuthEvents(req) {
+        const ev = req.body as AuthEvent
+        if (ev.authRemovalInd !== true) return confirm(req)
+        // Open5GS on deregistration: idempotent, 204 even when nothing was stored.
+        await remove(req.params.supi!)
+        return noContent()
+      },
+      async DeleteAuth(req) {
+        const ev = req.body as AuthEvent
+        if (ev.authRemovalInd !== true) {
+          throw problem(400, 'MANDATORY_IE_INCORRECT', 'DeleteAuth needs authRemovalInd = true', [{ param: 'authRemovalInd' }])
+        }
+        if (!(await remove(req.params.supi!))) throw problem(404, 'CONTEXT_NOT_FOUND', 'no authentication result stored')
+        return noContent()
+      },
+      async DeleteAuthEvent(req) {
+        if (!(await remove(req.params.supi!))) throw problem(404, 'CONTEXT_NOT_FOUND', 'no authentication result stored')
+        return noContent()
+      },
+    },
+  }
+}
