@@ -73,6 +73,7 @@ export function applyUpdate(doc: Doc, update: Update, inserting: boolean): void 
       throw new Error(`unsupported update operator ${key}`)
     }
   }
+  checkConflicts(update)
   const id = doc._id
   for (const [p, v] of Object.entries(update.$set ?? {})) setPath(doc, p, clone(v))
   if (inserting) for (const [p, v] of Object.entries(update.$setOnInsert ?? {})) setPath(doc, p, clone(v))
@@ -89,6 +90,19 @@ export function applyUpdate(doc: Doc, update: Update, inserting: boolean): void 
     setPath(doc, p, [...((cur as unknown[] | undefined) ?? []), ...clone(items)])
   }
   if (id !== undefined && doc._id !== id) throw new Error('the _id field cannot be changed')
+}
+
+/** Mongo refuses an update that touches one path twice (or a path and its parent): so do we. */
+function checkConflicts(update: Update): void {
+  const paths = Object.values(update).flatMap((fields) => Object.keys(fields ?? {}))
+  for (let i = 0; i < paths.length; i++) {
+    for (let j = i + 1; j < paths.length; j++) {
+      const [a, b] = [paths[i]!, paths[j]!]
+      if (a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`)) {
+        throw new Error(`Updating the path '${a}' would create a conflict at '${b}'`)
+      }
+    }
+  }
 }
 
 /** The document an upsert inserts before the update applies: the filter's equality fields. */

@@ -65,7 +65,11 @@ function pinnedId(filter: Filter): string | undefined {
 }
 
 function isDuplicate(e: unknown): boolean {
-  return e instanceof MongoServerError && (e.code === 11000 || e.code === 11001)
+  if (!(e instanceof MongoServerError)) return false
+  if (e.code === 11000 || e.code === 11001) return true
+  // FerretDB v1 (SQLite backend) answers an update that violates a unique index with code 1
+  // (InternalError) and SQLite's own message instead of E11000.
+  return e.code === 1 && /UNIQUE constraint failed/.test(e.message)
 }
 
 class MongoAdapterCollection<T extends Doc> implements Collection<T> {
@@ -116,7 +120,7 @@ class MongoAdapterCollection<T extends Doc> implements Collection<T> {
     const r = await this.guard(() => this.c.replaceOne(toFilter(filter), this.bson(rest)))
     if (r.matchedCount || !opts.upsert) return { matched: r.matchedCount, modified: r.modifiedCount }
     // Not an upsert on the server: it would give the new document an ObjectId when the filter has no _id.
-    const upsertedId = await this.insertOne({ ...rest, _id: (_id as string | undefined) ?? pinnedId(filter) ?? newId() } as T)
+    const upsertedId = await this.insertOne({ ...rest, _id: (_id as string | undefined) ?? pinnedId(filter) ?? newId() } as unknown as T)
     return { matched: 0, modified: 0, upsertedId }
   }
 
@@ -167,7 +171,8 @@ class MongoAdapterCollection<T extends Doc> implements Collection<T> {
 
 export class MongoStore implements DocumentStore {
   readonly kind = 'mongodb' as const
-  private readonly db: Db
+  /** The driver's database, for tests and tools that need raw access (e.g. foreign documents). */
+  readonly db: Db
 
   constructor(private readonly client: MongoClient, dbName: string) {
     this.db = client.db(dbName)
