@@ -122,6 +122,10 @@ export interface MvnoConfig {
     apiKeys: Record<string, { role: 'admin' | 'care' | 'selfcare'; subject?: string }>
     /** Tax rate applied on invoices (0.2 = 20 %). */
     taxRate: number
+    /** Webhook the BSS POSTs notifications (SMS/email, TMF681) to over HTTP/1.1, retried; none = kept pending. */
+    webhookUrl?: string
+    /** SM-DP+ address for eSIM activation codes (LPA:1$<smdp>$<matchingId>). */
+    smdpAddress?: string
   }
   grpc: {
     /** gRPC AccountService (CHF) and EventFeed; 0 disables. */

@@ -145,6 +145,8 @@ export const configSchema = {
           },
         },
         taxRate: { type: 'number', minimum: 0, maximum: 1 },
+        webhookUrl: { type: 'string', pattern: '^https?://' },
+        smdpAddress: { type: 'string', minLength: 1 },
       },
       ['jwtSecret', 'apiKeys', 'taxRate'],
     ),
