@@ -157,8 +157,21 @@ export class NrfDouble {
     }
   }
 
+  /** Status the double answered to a recorded request. */
+  statusOf(r: RecordedRequest): number | undefined {
+    return this.statuses.get(r)
+  }
+
+  private readonly statuses = new WeakMap<RecordedRequest, number>()
+
   private async handle(r: RecordedRequest): Promise<FakeReply> {
     this.log.push(r)
+    const reply = await this.answer(r)
+    this.statuses.set(r, reply.status)
+    return reply
+  }
+
+  private async answer(r: RecordedRequest): Promise<FakeReply> {
     const url = new URL(r.path, 'http://nrf')
     const p = url.pathname
     const unauthorized: FakeReply = { status: 401, body: { status: 401, cause: 'UNAUTHORIZED', detail: 'token missing or invalid' } }
