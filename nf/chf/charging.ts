@@ -1,0 +1,210 @@
+/**
+ * Converged charging (TS 32.290/32.291): runs the planned operations of domain/session.ts against the
+ * store, exactly once, without multi-document transactions.
+ *
+ * Crash safety and idempotency — two documents change per operation: the account (money, bundles)
+ * and the session (state, applied report ids, the stored answer). The account change is made FIRST,
+ * as one guarded update that also stores an op marker `ops.<opKey(ref, v+1)>` holding the complete
+ * next session document and the rated-usage rows. Then the session is written with a compare-and-set
+ * on its version (v → v+1), the rated rows are inserted (ids are deterministic, duplicates ignored),
+ * and the marker is removed.
+ *  - A crash before the account update: nothing happened; the SMF's retry is processed afresh.
+ *  - A crash after it: the marker is the durable record of the op. Whoever touches the session next
+ *    (a retry, another update, the release, the expiry sweeper, or reconcile() at start) finds the
+ *    marker for version v+1 and rolls it forward (writes the stored session, rows, clears the marker)
+ *    before doing anything else. Re-applying the account change is impossible: the update's filter
+ *    requires the marker to be absent, and the op id is a function of (ref, version).
+ *  - A crash after the session write but before the marker removal: roll-forward finds the session
+ *    already at v+1 and only clears the marker.
+ * A replayed request is recognised by the fingerprint of the last request (the stored answer is
+ * returned) and, report by report, by each usage report's own identity (free5GC never increments
+ * invocationSequenceNumber, INTEROP §0.9): a report already applied is never charged again.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { EventSink, Outbox } from '../sbi/ports.ts'
+import { problem } from '../sbi/types.ts'
+import { planOp, requestFingerprint, servingPlmnOf, type ChargingDataRequest, type ChargingDataResponse, type Mode, type PlannedOp, type SessionSettings } from './domain/session.ts'
+import { zoneOf } from './domain/rating.ts'
+import { opKey, type AccountDoc, type ChfStore, type OpMarker, type SessionDoc } from './store.ts'
+
+export interface ChargingDeps {
+  store: ChfStore
+  settings: SessionSettings
+  homePlmns: string[]
+  clock: () => Date
+  log: Logger
+  events: EventSink
+  outbox: Outbox
+  /** Called after any op that moved money or bundles (spending-limit re-evaluation). */
+  onAccountChanged?: (supi: string) => Promise<void>
+  /** Called after an op that cut CDRs (flush to file). */
+  onCdrPending?: (ref: string) => Promise<void>
+}
+
+const MAX_ATTEMPTS = 200
+
+export class ChargingService {
+  constructor(private readonly d: ChargingDeps) {}
+
+  /** Nchf_ConvergedCharging_Create. free5GC ignores the body and keeps the Location's last segment. */
+  async create(req: ChargingDataRequest): Promise<{ ref: string; answer: ChargingDataResponse }> {
+    const supi = req.subscriberIdentifier
+    if (!supi) throw problem(400, 'MANDATORY_IE_MISSING', 'subscriberIdentifier is required', [{ param: 'subscriberIdentifier' }])
+    const acct = await this.d.store.getAccount(supi)
+    if (!acct) throw problem(404, 'USER_UNKNOWN', `no account for ${supi}`)
+    if (acct.state === 'BARRED') throw problem(403, 'END_USER_REQUEST_DENIED', 'account barred')
+    const now = this.d.clock().toISOString()
+    const ref = randomUUID()
+    const pdu = req.pDUSessionChargingInformation
+    const servingPlmn = servingPlmnOf(req) ?? (req.nfConsumerIdentification?.nFPLMNID ? `${req.nfConsumerIdentification.nFPLMNID.mcc}${req.nfConsumerIdentification.nFPLMNID.mnc}` : undefined)
+    const session: SessionDoc = {
+      _id: ref,
+      supi,
+      ...(pdu?.userInformation?.servedGPSI ? { gpsi: pdu.userInformation.servedGPSI } : acct.gpsi ? { gpsi: acct.gpsi } : {}),
+      version: 0,
+      state: 'OPEN',
+      createdAt: now,
+      updatedAt: now,
+      ...(req.notifyUri ? { notifyUri: req.notifyUri } : {}),
+      ...(req.chargingId ?? pdu?.chargingId ? { chargingId: req.chargingId ?? pdu?.chargingId } : {}),
+      nfConsumer: req.nfConsumerIdentification as unknown as Record<string, unknown>,
+      ...(pdu?.pduSessionInformation ? { pduSession: pdu.pduSessionInformation as Record<string, unknown> } : {}),
+      ...(servingPlmn ? { servingPlmn } : {}),
+      zone: zoneOf(acct.plan, servingPlmn, this.d.homePlmns),
+      ...(pdu?.pduSessionInformation?.ratType ? { ratType: pdu.pduSessionInformation.ratType } : {}),
+      ...(req.oneTimeEvent ? { oneTimeEvent: true } : {}),
+      rgs: {},
+      applied: [],
+      cdr: { seq: 0, openedAt: now, containers: [], volume: 0, amount: 0 },
+      cdrPending: [],
+      hasPendingCdr: false,
+    }
+    await this.d.store.insertSession(session)
+    let answer: ChargingDataResponse = { invocationTimeStamp: now, invocationSequenceNumber: req.invocationSequenceNumber }
+    if (req.oneTimeEvent && req.oneTimeEventType === 'IEC') answer = (await this.run(ref, req, 'event')).answer
+    else if (req.multipleUnitUsage?.length) answer = (await this.run(ref, req, 'update')).answer
+    await this.d.events.emit('chf', { type: 'chf.session.opened', supi, data: { chargingDataRef: ref, chargingId: session.chargingId } })
+    return { ref, answer }
+  }
+
+  async update(ref: string, req: ChargingDataRequest): Promise<ChargingDataResponse> {
+    return (await this.run(ref, req, 'update')).answer
+  }
+
+  async release(ref: string, req: ChargingDataRequest): Promise<void> {
+    await this.run(ref, req, 'release')
+  }
+
+  /** Releases reservations whose validity (plus grace) has passed; returns how many sessions it touched. */
+  async expireReservations(): Promise<number> {
+    const now = this.d.clock().toISOString()
+    const due = await this.d.store.sessions.find({ nextExpiry: { $lte: now } }, { limit: 500 })
+    let n = 0
+    for (const s of due) {
+      try {
+        await this.run(s._id, undefined, 'expire')
+        n++
+      } catch (err) {
+        this.d.log.warn({ err, ref: s._id }, 'reservation expiry failed')
+      }
+    }
+    return n
+  }
+
+  /** Rolls forward every op marker left by a crash; returns how many it finished. */
+  async reconcile(): Promise<number> {
+    let n = 0
+    for (const acct of await this.d.store.accounts.find({ pendingOps: { $gt: 0 } })) {
+      for (const m of Object.values(acct.ops ?? {})) {
+        await this.finish(acct._id, m)
+        n++
+      }
+    }
+    return n
+  }
+
+  /**
+   * Runs one op on a session: roll forward a pending marker, detect a replay, plan, apply the account
+   * change (guarded; on refusal re-read and re-plan with the fresh balance), then write the session.
+   */
+  private async run(ref: string, req: ChargingDataRequest | undefined, mode: Mode): Promise<{ answer: ChargingDataResponse; replay: boolean }> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const s = await this.d.store.getSession(ref)
+      if (!s) throw problem(404, 'CONTEXT_NOT_FOUND', `no charging data resource ${ref}`)
+      const acct = await this.d.store.getAccount(s.supi)
+      if (!acct) throw problem(404, 'USER_UNKNOWN', `no account for ${s.supi}`)
+      const pending = acct.ops?.[opKey(ref, s.version + 1)]
+      if (pending) {
+        await this.finish(acct._id, pending)
+        continue
+      }
+      if (req && s.last && s.last.fp === requestFingerprint(req, mode)) return { answer: s.last.answer as ChargingDataResponse, replay: true }
+      if (req && req.invocationSequenceNumber > 0 && s.last && s.last.isn === req.invocationSequenceNumber) return { answer: s.last.answer as ChargingDataResponse, replay: true }
+      if (s.state === 'CLOSED') {
+        if (mode === 'release' || mode === 'expire') return { answer: (s.last?.answer ?? {}) as ChargingDataResponse, replay: true }
+        throw problem(404, 'CONTEXT_NOT_FOUND', `charging data resource ${ref} is released`)
+      }
+      const planned = planOp(s, acct, req, mode, this.d.clock(), this.d.settings)
+      const marker: OpMarker = { id: planned.change.opId, kind: 'session', ref, session: planned.next, rated: planned.rated, at: planned.next.updatedAt }
+      const r = await this.d.store.applyChange(s.supi, { ...planned.change, marker }, planned.next.updatedAt)
+      if (r.kind === 'refused' || r.kind === 'already') continue
+      if (r.kind === 'no-account') throw problem(404, 'USER_UNKNOWN', `no account for ${s.supi}`)
+      await this.finish(s.supi, marker, planned)
+      return { answer: planned.answer, replay: false }
+    }
+    throw problem(503, 'NF_CONGESTION', 'too much contention on the account; retry')
+  }
+
+  /** Completes an op whose account change is applied: session CAS, rated rows, marker removal, side effects. */
+  private async finish(supi: string, m: OpMarker, planned?: PlannedOp): Promise<void> {
+    await this.d.store.insertRated(m.rated)
+    const written = await this.d.store.casSession(m.session)
+    if (!written) {
+      const cur = await this.d.store.getSession(m.ref)
+      if (cur && cur.version < m.session.version) this.d.log.error({ ref: m.ref, op: m.id }, 'op marker does not match session version')
+    }
+    await this.d.store.clearMarker(supi, m.id)
+    for (const e of planned?.events ?? []) await this.d.events.emit('chf', { type: e.type, supi, data: e.data })
+    if (m.session.hasPendingCdr && this.d.onCdrPending) await this.d.onCdrPending(m.ref).catch((err) => this.d.log.error({ err }, 'CDR flush failed'))
+    if ((planned?.moneyTouched ?? true) && this.d.onAccountChanged) await this.d.onAccountChanged(supi).catch((err) => this.d.log.error({ err }, 'account change hook failed'))
+  }
+
+  /**
+   * ChargingNotify REAUTHORIZATION to every open session of the subscriber that has an exhausted rating
+   * group (or the given one), so its SMF asks again now that a top-up or bundle made quota available.
+   */
+  async reauthorize(supi: string, ratingGroup?: number): Promise<number> {
+    const sessions = await this.d.store.sessions.find({ supi, state: 'OPEN' })
+    let n = 0
+    for (const s of sessions) {
+      if (!s.notifyUri) continue
+      const rgs = Object.values(s.rgs).filter((r) => (ratingGroup === undefined ? r.exhausted : r.ratingGroup === ratingGroup))
+      if (ratingGroup !== undefined && rgs.length === 0 && !Object.values(s.rgs).length) rgs.push({ ratingGroup } as never)
+      if (!rgs.length) continue
+      await this.d.outbox.enqueue({
+        uri: s.notifyUri,
+        method: 'POST',
+        body: { notificationType: 'REAUTHORIZATION', reauthorizationDetails: rgs.map((r) => ({ ratingGroup: r.ratingGroup })) },
+        kind: 'ChargingNotify',
+        targetNfType: 'SMF',
+      })
+      n++
+    }
+    return n
+  }
+
+  /** ChargingNotify ABORT_CHARGING to every open session (account barred). */
+  async abortCharging(supi: string): Promise<number> {
+    const sessions = await this.d.store.sessions.find({ supi, state: 'OPEN' })
+    let n = 0
+    for (const s of sessions) {
+      if (!s.notifyUri) continue
+      await this.d.outbox.enqueue({ uri: s.notifyUri, method: 'POST', body: { notificationType: 'ABORT_CHARGING' }, kind: 'ChargingNotify', targetNfType: 'SMF' })
+      n++
+    }
+    return n
+  }
+}
+
+export type { AccountDoc }
