@@ -1,0 +1,164 @@
+/**
+ * Npcf_SMPolicyControl as a service over the store, the UDR and the CHF: create/get/update/delete an
+ * SM policy association (TS 29.512 §4.2.2–§4.2.5) and re-decide live sessions when policy-data or
+ * spending-limit statuses change, pushing update-notify or terminate to the SMF through the outbox.
+ */
+import { randomUUID } from 'node:crypto'
+import type { NfContext } from '../sbi/ports.ts'
+import { problem } from '../sbi/types.ts'
+import type { NudrDrClient } from './clients/nudr-dr.ts'
+import { findSmPolicyDnnData, isBarred, policyCounterIdsOf } from './domain/policy-data.ts'
+import { decideSmPolicy, smDecisionChanged, withNegotiatedFeatures, type SmPolicySummary } from './domain/sm-policy.ts'
+import { smfFlavour, smNotifyDecision, smTerminateNotify, smUpdateNotify, type CallbackRequest } from './domain/notify.ts'
+import type { SmPolicyContextData, SmPolicyData, SmPolicyDecision } from './domain/types.ts'
+import type { PeerSubscriptions } from './peer-subscriptions.ts'
+import type { PcfStore, SmPolicyDoc } from './store.ts'
+
+export const SM_BASE = '/npcf-smpolicycontrol/v1'
+
+export class SmPolicyService {
+  constructor(
+    private readonly ctx: NfContext,
+    private readonly store: PcfStore,
+    private readonly udr: NudrDrClient,
+    private readonly subs: PeerSubscriptions,
+  ) {}
+
+  private async readPolicyData(supi: string): Promise<SmPolicyData | undefined> {
+    try {
+      return await this.udr.smData(supi)
+    } catch (err) {
+      // The UDR is down: serve with local policy (config defaults) rather than fail the PDU session.
+      this.ctx.log.warn({ supi, err: (err as Error).message }, 'policy-data unavailable; deciding with defaults')
+      return undefined
+    }
+  }
+
+  /** Npcf_SMPolicyControl_Create. `apiRoot` is the one the SMF reached us on (for the Location). */
+  async create(context: SmPolicyContextData, apiRoot: string): Promise<{ id: string; location: string; decision: SmPolicyDecision }> {
+    const supi = context.supi
+    const policyData = await this.readPolicyData(supi)
+    let statuses: Record<string, string> = {}
+    if (!isBarred(policyData)) {
+      const counterIds = policyCounterIdsOf(findSmPolicyDnnData(policyData, context.sliceInfo, context.dnn))
+      await this.subs.ensureUdr(supi)
+      statuses = await this.subs.ensureSpendingLimits(supi, context.gpsi, counterIds)
+    }
+    const outcome = decideSmPolicy({ context, policyData, counterStatuses: statuses, defaults: this.ctx.config.pcf.defaults })
+    if (outcome.kind === 'denied') {
+      await this.ctx.events.emit('pcf', { type: 'pcf.sm-policy.denied', supi, data: { dnn: context.dnn, reason: outcome.detail } })
+      throw problem(403, outcome.cause, outcome.detail)
+    }
+    const id = randomUUID()
+    const location = `${apiRoot}${SM_BASE}/sm-policies/${id}`
+    const now = this.ctx.clock().toISOString()
+    await this.store.insertSm({
+      _id: id,
+      supi,
+      pduSessionId: context.pduSessionId,
+      dnn: context.dnn,
+      resourceUri: location,
+      context,
+      decision: outcome.decision,
+      summary: outcome.summary,
+      createdAt: now,
+      updatedAt: now,
+    })
+    await this.emitDecision('pcf.sm-policy.created', supi, id, context.dnn, outcome.summary)
+    return { id, location, decision: withNegotiatedFeatures(outcome.decision, context.suppFeat) }
+  }
+
+  async get(id: string): Promise<SmPolicyDoc> {
+    const doc = await this.store.getSm(id)
+    if (!doc) throw problem(404, 'CONTEXT_NOT_FOUND', `no SM policy association ${id}`)
+    return doc
+  }
+
+  /**
+   * Npcf_SMPolicyControl_Update: merges what the SMF reports (subscribed AMBR/QoS, addresses) into the
+   * context and answers the current decision. A UE-requested resource (free5GC's RES_MO_RE) gets no
+   * dedicated rule: the plan grants the default flow only, so the answer repeats it.
+   */
+  async update(id: string, body: Record<string, unknown>): Promise<SmPolicyDecision> {
+    const doc = await this.get(id)
+    const context: SmPolicyContextData = { ...doc.context }
+    for (const k of ['subsSessAmbr', 'subsDefQos', 'ipv4Address', 'ipv6AddressPrefix', 'accessType', 'ratType', 'servingNetwork', 'userLocationInfo'] as const) {
+      if (body[k] !== undefined) (context as Record<string, unknown>)[k] = body[k]
+    }
+    const policyData = await this.readPolicyData(doc.supi)
+    const statuses = (await this.store.getUe(doc.supi))?.slc?.statuses ?? {}
+    const outcome = decideSmPolicy({ context, policyData, counterStatuses: statuses, defaults: this.ctx.config.pcf.defaults })
+    if (outcome.kind === 'denied') throw problem(403, outcome.cause, outcome.detail)
+    await this.store.saveSmDecision(id, { context, decision: outcome.decision, summary: outcome.summary, updatedAt: this.ctx.clock().toISOString() })
+    return outcome.decision
+  }
+
+  /** Npcf_SMPolicyControl_Delete; ends the peer subscriptions when it was the subscriber's last session. */
+  async delete(id: string, body: Record<string, unknown> | undefined): Promise<void> {
+    const doc = await this.store.deleteSm(id)
+    if (!doc) throw problem(404, 'CONTEXT_NOT_FOUND', `no SM policy association ${id}`)
+    const data: Record<string, unknown> = { smPolicyId: id, dnn: doc.dnn, pduSessionId: doc.pduSessionId }
+    if (Array.isArray(body?.ranNasRelCauses)) data.ranNasRelCauses = body.ranNasRelCauses
+    await this.ctx.events.emit('pcf', { type: 'pcf.sm-policy.deleted', supi: doc.supi, data })
+    await this.subs.releaseUnused(doc.supi)
+  }
+
+  /**
+   * Re-decides every live session of the subscriber and pushes what changed: update-notify with the
+   * full rule set, or terminate when the subscriber is now barred. `policyData` may come with the
+   * UDR's notification; otherwise the UDR is read again.
+   */
+  async reevaluate(supi: string, reason: string, policyData?: SmPolicyData | null): Promise<number> {
+    const sessions = (await this.store.smOfSupi(supi)).filter((s) => !s.terminated)
+    if (sessions.length === 0) return 0
+    const data = policyData === null ? undefined : (policyData ?? (await this.readPolicyData(supi)))
+    let statuses = (await this.store.getUe(supi))?.slc?.statuses ?? {}
+    if (!isBarred(data)) {
+      // A plan change may name new policy counters: widen the CHF subscription first.
+      const ids = [...new Set(sessions.flatMap((s) => policyCounterIdsOf(findSmPolicyDnnData(data, s.context.sliceInfo, s.context.dnn))))]
+      if (ids.length) statuses = await this.subs.ensureSpendingLimits(supi, sessions[0]!.context.gpsi, ids)
+    }
+    let pushed = 0
+    for (const s of sessions) {
+      const outcome = decideSmPolicy({ context: s.context, policyData: data, counterStatuses: statuses, defaults: this.ctx.config.pcf.defaults })
+      const resourceUri = (s.resourceUri as string | undefined) ?? `${this.ctx.apiRoot}${SM_BASE}/sm-policies/${s._id}`
+      const now = this.ctx.clock().toISOString()
+      if (outcome.kind === 'denied') {
+        await this.send(smTerminateNotify(s.context.notificationUri, resourceUri, 'UE_SUBSCRIPTION'))
+        await this.store.saveSmDecision(s._id, { terminated: true, updatedAt: now })
+        await this.ctx.events.emit('pcf', { type: 'pcf.sm-policy.terminated', supi, data: { smPolicyId: s._id, dnn: s.dnn, reason, subscriberState: outcome.subscriberState } })
+        pushed++
+        continue
+      }
+      if (!smDecisionChanged(s.decision, outcome.decision)) continue
+      const decision = smNotifyDecision(s.decision, outcome.decision, smfFlavour(s.context.notificationUri))
+      await this.send(smUpdateNotify(s.context.notificationUri, resourceUri, decision))
+      await this.store.saveSmDecision(s._id, { decision: outcome.decision, summary: outcome.summary, updatedAt: now })
+      await this.emitDecision('pcf.policy.updated', supi, s._id, s.dnn, outcome.summary, { reason, previousMode: s.summary?.mode })
+      pushed++
+    }
+    return pushed
+  }
+
+  private send(req: CallbackRequest): Promise<string> {
+    // free5GC's SMF checks callbacks for a token of scope npcf-smpolicycontrol, which its NRF mints only
+    // with targetNfType PCF (INTEROP §2.3).
+    return this.ctx.outbox.enqueue({
+      uri: req.uri,
+      method: 'POST',
+      ...(req.body !== undefined ? { body: req.body } : {}),
+      kind: req.kind,
+      ...(req.terminalStatuses ? { terminalStatuses: req.terminalStatuses } : {}),
+      scope: 'npcf-smpolicycontrol',
+      targetNfType: 'PCF',
+    })
+  }
+
+  private emitDecision(type: string, supi: string, id: string, dnn: string, s: SmPolicySummary, extra: Record<string, unknown> = {}): Promise<void> {
+    return this.ctx.events.emit('pcf', {
+      type,
+      supi,
+      data: { smPolicyId: id, dnn, mode: s.mode, profileId: s.profileId, sessAmbr: s.sessAmbr, fiveQi: s.fiveQi, exhaustedCounters: s.exhaustedCounters, ...extra },
+    })
+  }
+}

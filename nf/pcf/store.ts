@@ -1,0 +1,170 @@
+/**
+ * The PCF's repository over the store port: policy associations and per-subscriber subscriptions,
+ * so that any PCF instance can serve any update or callback and a restart loses nothing.
+ *
+ * Collections
+ * - `pcf.smPolicies` one per SM policy association: `_id` smPolicyId, supi, context (SmPolicyContextData
+ *   as received), decision (last SmPolicyDecision sent), summary, terminated?, timestamps.
+ * - `pcf.amPolicies` one per AM policy association: `_id` polAssoId, supi, accessType, request, policy.
+ * - `pcf.ues` one per subscriber with a live association: `_id` supi, `udrSub` (our policy-data
+ *   subscription at the UDR), `slc` (our spending-limit subscription at the CHF and the last counter
+ *   statuses it reported).
+ */
+import { DuplicateKeyError, type Collection, type DocumentStore } from '../../store/port.ts'
+import type { PolicyAssociation, PolicyAssociationRequest, SmPolicyContextData, SmPolicyDecision } from './domain/types.ts'
+import type { SmPolicySummary } from './domain/sm-policy.ts'
+
+export interface SmPolicyDoc {
+  _id: string
+  supi: string
+  pduSessionId: number
+  dnn: string
+  context: SmPolicyContextData
+  decision: SmPolicyDecision
+  summary: SmPolicySummary
+  /** A /terminate was queued (subscriber barred): not re-sent on later changes. */
+  terminated?: boolean
+  createdAt: string
+  updatedAt: string
+  [k: string]: unknown
+}
+
+export interface AmPolicyDoc {
+  _id: string
+  supi: string
+  accessType?: string
+  request: PolicyAssociationRequest
+  policy: PolicyAssociation
+  createdAt: string
+  updatedAt: string
+  [k: string]: unknown
+}
+
+export interface RemoteSubscription {
+  /** 'pending' while the creating instance waits for the peer's answer. */
+  state: 'pending' | 'active' | 'failed'
+  /** Absolute Location of the subscription at the peer (for DELETE). */
+  uri?: string
+  since: string
+}
+
+export interface UeDoc {
+  _id: string
+  udrSub?: RemoteSubscription
+  slc?: RemoteSubscription & {
+    policyCounterIds: string[]
+    /** policyCounterId → currentStatus as last reported by the CHF. */
+    statuses: Record<string, string>
+  }
+  createdAt: string
+  [k: string]: unknown
+}
+
+export class PcfStore {
+  readonly sm: Collection<SmPolicyDoc>
+  readonly am: Collection<AmPolicyDoc>
+  readonly ues: Collection<UeDoc>
+
+  constructor(store: DocumentStore) {
+    this.sm = store.collection<SmPolicyDoc>('pcf.smPolicies')
+    this.am = store.collection<AmPolicyDoc>('pcf.amPolicies')
+    this.ues = store.collection<UeDoc>('pcf.ues')
+  }
+
+  async init(): Promise<void> {
+    await this.sm.createIndex({ fields: ['supi'] })
+    await this.am.createIndex({ fields: ['supi'] })
+  }
+
+  insertSm(doc: SmPolicyDoc): Promise<string> {
+    return this.sm.insertOne(doc)
+  }
+
+  getSm(id: string): Promise<SmPolicyDoc | null> {
+    return this.sm.findOne({ _id: id })
+  }
+
+  smOfSupi(supi: string): Promise<SmPolicyDoc[]> {
+    return this.sm.find({ supi })
+  }
+
+  async saveSmDecision(id: string, patch: Partial<SmPolicyDoc>): Promise<boolean> {
+    const r = await this.sm.updateOne({ _id: id }, { $set: patch })
+    return r.matched > 0
+  }
+
+  deleteSm(id: string): Promise<SmPolicyDoc | null> {
+    return this.sm.findOneAndDelete({ _id: id })
+  }
+
+  countSm(supi: string): Promise<number> {
+    return this.sm.count({ supi })
+  }
+
+  insertAm(doc: AmPolicyDoc): Promise<string> {
+    return this.am.insertOne(doc)
+  }
+
+  getAm(id: string): Promise<AmPolicyDoc | null> {
+    return this.am.findOne({ _id: id })
+  }
+
+  amOfSupi(supi: string): Promise<AmPolicyDoc[]> {
+    return this.am.find({ supi })
+  }
+
+  async saveAm(id: string, patch: Partial<AmPolicyDoc>): Promise<boolean> {
+    const r = await this.am.updateOne({ _id: id }, { $set: patch })
+    return r.matched > 0
+  }
+
+  deleteAm(id: string): Promise<AmPolicyDoc | null> {
+    return this.am.findOneAndDelete({ _id: id })
+  }
+
+  countAm(supi: string): Promise<number> {
+    return this.am.count({ supi })
+  }
+
+  getUe(supi: string): Promise<UeDoc | null> {
+    return this.ues.findOne({ _id: supi })
+  }
+
+  /** Creates the subscriber's document if absent (idempotent, safe under concurrency). */
+  async ensureUe(supi: string, now: string): Promise<void> {
+    try {
+      await this.ues.updateOne({ _id: supi }, { $setOnInsert: { createdAt: now } }, { upsert: true })
+    } catch (err) {
+      if (!(err instanceof DuplicateKeyError)) throw err
+    }
+  }
+
+  /**
+   * Claims the right to create the subscription `field` for this subscriber: true for exactly one caller
+   * (across instances) while none exists or the last attempt failed.
+   */
+  async claim(supi: string, field: 'udrSub' | 'slc', now: string, extra: Record<string, unknown> = {}): Promise<boolean> {
+    const absent = await this.ues.updateOne(
+      { _id: supi, [field]: { $exists: false } },
+      { $set: { [field]: { state: 'pending', since: now, ...extra } } },
+    )
+    if (absent.matched > 0) return true
+    const failed = await this.ues.updateOne(
+      { _id: supi, [`${field}.state`]: 'failed' },
+      { $set: { [field]: { state: 'pending', since: now, ...extra } } },
+    )
+    return failed.matched > 0
+  }
+
+  async setUe(supi: string, set: Record<string, unknown>): Promise<void> {
+    await this.ues.updateOne({ _id: supi }, { $set: set })
+  }
+
+  async unsetUe(supi: string, field: 'udrSub' | 'slc'): Promise<UeDoc | null> {
+    return this.ues.findOneAndUpdate({ _id: supi, [field]: { $exists: true } }, { $unset: { [field]: '' } }, { returnDocument: 'before' })
+  }
+
+  deleteUe(supi: string): Promise<UeDoc | null> {
+    return this.ues.findOneAndDelete({ _id: supi })
+  }
+}
