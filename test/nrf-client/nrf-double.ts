@@ -44,12 +44,14 @@ export class NrfDouble {
   readonly notificationsSent: Array<{ uri: string; body: unknown; status: number }> = []
   tokensIssued = 0
   readonly privateKey: KeyObject
+  readonly publicKey: KeyObject
   readonly publicKeyPem: string
   private down = false
 
   constructor(readonly opts: NrfDoubleOptions = {}) {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
     this.privateKey = privateKey
+    this.publicKey = publicKey
     this.publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString()
   }
 
@@ -150,7 +152,7 @@ export class NrfDouble {
     const m = /^Bearer (.+)$/.exec(String(r.headers.authorization ?? ''))
     if (!m) return false
     try {
-      const { payload } = await jwtVerify(m[1], this.privateKey, { algorithms: ['RS512'] })
+      const { payload } = await jwtVerify(m[1], this.publicKey, { algorithms: ['RS512'] })
       return String(payload.scope ?? '').split(' ').includes(scope)
     } catch {
       return false
