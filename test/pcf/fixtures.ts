@@ -206,6 +206,6 @@ export async function postJson(uri: string, body: unknown) {
 
 /** Empties the PCF's collections and the peers' records, so one started PCF serves many tests (starting one costs seconds). */
 export async function resetAll(pcf: { store: import('../../store/port.ts').DocumentStore }, ...peers: FakePeer[]): Promise<void> {
-  for (const c of ['pcf.smPolicies', 'pcf.amPolicies', 'pcf.ues', 'outbox']) await pcf.store.collection(c).deleteMany({})
+  for (const c of ['pcf.smPolicies', 'pcf.amPolicies', 'pcf.ues', 'outbox', 'events']) await pcf.store.collection(c).deleteMany({})
   for (const p of peers) p.requests.length = 0
 }
