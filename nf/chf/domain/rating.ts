@@ -199,7 +199,7 @@ export function rateUsage(input: RateInput): RatingResult {
     cumUnits = cum
   })
 
-  const bundles = eligibleBundles(input.bundles, ratingGroup, unit, zone, input.start)
+  const bundles = eligibleBundles(input.bundles, ratingGroup, unit, zone, input.end)
   const free = new Map(bundles.map((b) => [b.id, Math.max(0, b.remaining - b.reserved + (input.ownReserved?.[b.id] ?? 0))]))
   const use = new Map<string, number>()
   let unrated = 0
