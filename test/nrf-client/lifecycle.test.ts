@@ -148,6 +148,17 @@ describe('nrf-client: registration lifecycle (NRF test double)', function () {
     expect(nrf.log.length, 'no request after stop').to.equal(n)
   })
 
+  it('an NRF that refuses the profile (400) is retried with back-off, and the refusal is what the TS says', async () => {
+    h = await harness(testConfig({ nrf: { uri: nrf.url } }))
+    // free5GC's NRF refuses a non-UUID-v4 id; the double checks the same and the 3GPP uuid format.
+    await h.nrf.register({ name: 'udr', module: udrModule(), apiRoot: 'http://127.0.0.1:29504', nfInstanceId: 'udr-1' })
+    await until(() => nrf.requests('PUT', '/').length >= 3, 3000, 'three attempts')
+    expect(nrf.requests('PUT', '/').map((r) => nrf.statusOf(r))).to.include(400)
+    expect(h.nrf.registrationState('udr')?.kind).to.equal('registering')
+    if (has3gppSpecs()) expect(nrf.violations.join('\n')).to.match(/nfInstanceId/)
+    nrf.violations.length = 0
+  })
+
   it('with no NRF configured, register and stop are no-ops and nothing is sent', async () => {
     h = await harness(testConfig({ peers: { udr: ['http://127.0.0.1:29504'] } }))
     await h.nrf.register({ name: 'udr', module: udrModule(), apiRoot: 'http://127.0.0.1:29504', nfInstanceId: UDR_ID })
