@@ -83,14 +83,6 @@ function udrProblem(e: UdrError): ProblemError {
   return problem(504, 'UPSTREAM_SERVER_ERROR', e.kind === 'NO_UDR' ? 'no UDR available' : 'UDR not reachable')
 }
 
-async function withUdr<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f()
-  } catch (e) {
-    if (e instanceof UdrError) throw udrProblem(e)
-    throw e
-  }
-}
 
 /** Serialises async work per key inside this process. */
 function keyedQueue() {
@@ -120,6 +112,18 @@ export function ueauService(deps: UeauDeps): SbiService {
   const udr = deps.udr ?? createUdrAuthClient(ctx)
   const keys = deps.homeNetworkKeys ?? loadHomeNetworkKeys(ctx.config.udm?.suciKeys)
   const queue = keyedQueue()
+
+  async function withUdr<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f()
+    } catch (e) {
+      if (e instanceof UdrError) {
+        ctx.log.warn({ kind: e.kind, status: e.status, err: e.message }, 'Nudr_DR call failed')
+        throw udrProblem(e)
+      }
+      throw e
+    }
+  }
 
   function resolveSupi(supiOrSuci: string): string {
     if (isSuci(supiOrSuci)) {

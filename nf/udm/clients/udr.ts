@@ -20,6 +20,9 @@
  *    TEST_FAILED → 409 MODIFICATION_NOT_ALLOWED.)
  * 3. `PUT …/authentication-data/authentication-status` (AuthEvent) on result confirmation and
  *    `DELETE …/authentication-status` on removal (as free5GC's and Open5GS's UDMs do).
+ *    PLEASE (UDR owner): answer the PUT with 404 USER_NOT_FOUND when the ueId has no subscription
+ *    (today nf/udr stores a status for any ueId), so that POST /nudm-ueau/v1/{supi}/auth-events can
+ *    answer 404 for an unknown SUPI as TS 29.503 says (test/udm/ueau.test.ts has it pending).
  * We use base `/nudr-dr/v2` (free5GC's); our UDR serves v1 and v2 from one set of handlers.
  */
 import type { NfContext, SbiClientResponse } from '../../sbi/ports.ts'
