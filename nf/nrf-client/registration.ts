@@ -123,7 +123,10 @@ export class NfRegistration {
     if (this.timer) clearTimeout(this.timer)
     this.timer = setTimeout(() => {
       this.timer = undefined
-      this.running = this.step().finally(() => (this.running = undefined))
+      const run: Promise<void> = this.step().finally(() => {
+        if (this.running === run) this.running = undefined
+      })
+      this.running = run
     }, ms)
     this.timer.unref()
   }
