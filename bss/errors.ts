@@ -39,7 +39,8 @@ const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
 }
 
-export const badRequest = (field: string, message: string, code = 'INVALID_FIELD') => new BssError(400, code, message, field)
+export const badRequest = (field: string, message: string, code = 'INVALID_FIELD') =>
+  new BssError(400, code, message.includes(field) ? message : `${field}: ${message}`, field)
 export const notFound = (what: string, id: string) => new BssError(404, 'NOT_FOUND', `${what} ${id} not found`)
 export const conflict = (message: string, code = 'CONFLICT', field?: string) => new BssError(409, code, message, field)
 export const forbidden = (message = 'this role may not do that') => new BssError(403, 'FORBIDDEN', message)

@@ -39,6 +39,9 @@ export interface Bss {
   app: express.Express
   start(): Promise<void>
   stop(): Promise<void>
+  /** Low-balance/exhaustion notices (poll() runs one pass; tests). */
+  notices: Notices
+  orders: Orders
 }
 
 /** Everything a route module needs. */
@@ -123,6 +126,8 @@ export function createBss(ctx: NfContext, opts: BssOptions = {}): Bss {
 
   return {
     app,
+    notices,
+    orders,
     async start() {
       await indexes
       await orders.resumeInterrupted()

@@ -184,7 +184,10 @@ export class Inventory {
         await this.s.sims.insertOne(doc)
         imported++
       } catch (e) {
-        if (e instanceof DuplicateKeyError) errors.push({ row, field: /imsi/i.test(e.message) ? 'imsi' : 'iccid', message: `duplicate ICCID or IMSI (${iccid} / ${imsi})` })
+        if (e instanceof DuplicateKeyError) {
+          const dupIccid = !!(await this.s.sims.findOne({ _id: iccid }))
+          errors.push({ row, field: dupIccid ? 'iccid' : 'imsi', message: dupIccid ? `duplicate ICCID ${iccid}` : `duplicate IMSI ${imsi}` })
+        }
         else throw e
       }
     }

@@ -157,12 +157,14 @@ export async function startBssTest(o: { config?: DeepPartial<MvnoConfig>; bss?: 
   const udr = await startFakeUdr()
   const chf = await startFakeChf()
   const [host, port] = chf.address.split(':')
-  const config = mergeConfig(defaultConfig(), {
-    bss: { jwtSecret: SECRET, apiKeys: { 'admin-key-0123456789': { role: 'admin', subject: 'ops-bot' } } },
-    grpc: { host, port: Number(port) },
-    peers: { udr: [udr.peer.url] },
-    ...(o.config ?? {}),
-  } as DeepPartial<MvnoConfig>)
+  const config = mergeConfig(
+    mergeConfig(defaultConfig(), {
+      bss: { jwtSecret: SECRET, apiKeys: { 'admin-key-0123456789': { role: 'admin', subject: 'ops-bot' } } },
+      grpc: { host, port: Number(port) },
+      peers: { udr: [udr.peer.url] },
+    } as DeepPartial<MvnoConfig>),
+    o.config,
+  )
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
   const clock = o.clock ?? (() => new Date())
   const client = createSbiClient({ log, timeoutMs: 2000 })
