@@ -18,6 +18,12 @@ import { eciesEncrypt, encodeBcdMsin, p256PublicOf, x25519PublicOf } from '../..
 import { validate3gpp } from '../nrf-client/schemas.ts'
 import { startFakeUdr, type FakeUdr } from './fake-udr.ts'
 import { createUdr } from '../../nf/udr/index.ts'
+import type { UdrAuthClient } from '../../nf/udm/clients/udr.ts'
+import { loadHomeNetworkKeys } from '../../nf/udm/api/ueau-keys.ts'
+import { generateKeyPairSync } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 
 const h = (s: string) => Buffer.from(s, 'hex')
 
@@ -423,7 +429,11 @@ for (const kind of ['real UDR (nf/udr)', 'fake Nudr_DR peer'] as const) {
       it('100 parallel requests spread over two UDM instances sharing the UDR: still 100 distinct SQNs (the UDR guard decides)', async () => {
         const udm2 = await startUdm(udr.url)
         try {
+          const conflictsBefore = (udr as { fake?: FakeUdr }).fake?.conflicts ?? 0
           await burst([udm, udm2], 100)
+          const fake = (udr as { fake?: FakeUdr }).fake
+          // eslint-disable-next-line no-console
+          if (fake) console.log(`      (the fake UDR refused ${fake.conflicts - conflictsBefore} PATCHes whose test failed; the UDMs retried)`)
         } finally {
           await udm2.close()
         }
@@ -436,5 +446,86 @@ describe('UE side sanity of the test helpers', () => {
   it('AK from f5 hides the SQN in AUTN', () => {
     const { ak } = f2345(h(K), h(OPC), h('00'.repeat(16)))
     expect(ak.length).to.equal(6)
+  })
+})
+
+describe('SQN compare-and-set retry (UDR stub, no HTTP)', () => {
+  const noop = () => undefined
+  const log: any = { info: noop, warn: noop, debug: noop, error: noop }
+  function ctxStub(): any {
+    return { name: 'udm', log, config: { udm: { port: 0, suciKeys: [] } }, events: { emit: async () => undefined }, client: {}, peers: {} }
+  }
+
+  it('a lost race (another UDM advanced the SQN) re-reads and answers with an SQN above the winner’s', async () => {
+    let stored = SQN0
+    let patches = 0
+    let raced = false
+    const udrStub: UdrAuthClient = {
+      async getAuthenticationSubscription() {
+        return { ...authSubscription('5G_AKA'), sequenceNumber: { sqn: stored, indLength: 5 } }
+      },
+      async compareAndSetSqn(_supi, expected, next) {
+        patches++
+        if (!raced) {
+          raced = true
+          stored = '000000000100' // another instance won in between our GET and PATCH
+          return false
+        }
+        if (expected !== stored) return false
+        stored = next
+        return true
+      },
+      async putAuthenticationStatus() {
+        return true
+      },
+      async deleteAuthenticationStatus() {
+        return true
+      },
+    }
+    const svc = ueauService({ ctx: ctxStub(), udr: udrStub, random: () => Buffer.alloc(16, 0x5a) })
+    const res: any = await svc.handlers.GenerateAuthData!({
+      operationId: 'GenerateAuthData',
+      method: 'POST',
+      path: GEN(O5_SUPI),
+      basePath: '/nudm-ueau/v1',
+      params: { supiOrSuci: O5_SUPI },
+      query: {},
+      headers: {},
+      body: { servingNetworkName: O5_SNN, ausfInstanceId: AUSF_ID },
+      contentType: 'application/json',
+      apiRoot: 'http://127.0.0.1:1',
+      requestId: 't',
+    })
+    expect(res.status).to.equal(200)
+    expect(patches).to.equal(2)
+    const sqn = ue5g(res.body.authenticationVector, O5_SNN)
+    expect(sqn > 0x100n).to.equal(true)
+    expect(stored).to.equal(sqn.toString(16).padStart(12, '0'))
+    expect(res.body.authenticationVector.rand).to.equal('5a'.repeat(16))
+  })
+})
+
+describe('home-network key configuration (udm.suciKeys)', () => {
+  it('accepts raw hex, a file with hex, and PEM files (X25519 for A, P-256 for B)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'suci-keys-'))
+    const a = generateKeyPairSync('x25519')
+    const b = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+    writeFileSync(path.join(dir, 'a.pem'), a.privateKey.export({ format: 'pem', type: 'pkcs8' }))
+    writeFileSync(path.join(dir, 'b.pem'), b.privateKey.export({ format: 'pem', type: 'sec1' }))
+    writeFileSync(path.join(dir, 'a.hex'), HN_A + '\n')
+    const keys = loadHomeNetworkKeys([
+      { id: 1, profile: 'A', privateKey: HN_A },
+      { id: 2, profile: 'A', privateKey: path.join(dir, 'a.hex') },
+      { id: 3, profile: 'A', privateKey: path.join(dir, 'a.pem') },
+      { id: 4, profile: 'B', privateKey: path.join(dir, 'b.pem') },
+    ])
+    expect(keys[0]!.privateKey.toString('hex')).to.equal(HN_A)
+    expect(keys[1]!.privateKey.toString('hex')).to.equal(HN_A)
+    const jwkA = a.privateKey.export({ format: 'jwk' }) as { d: string }
+    expect(keys[2]!.privateKey.toString('base64url')).to.equal(jwkA.d)
+    const jwkB = b.privateKey.export({ format: 'jwk' }) as { d: string }
+    expect(keys[3]!.privateKey.toString('base64url')).to.equal(jwkB.d)
+    expect(() => loadHomeNetworkKeys([{ id: 5, profile: 'B', privateKey: path.join(dir, 'a.pem') }])).to.throw(/P-256/)
+    expect(() => loadHomeNetworkKeys([{ id: 6, profile: 'A', privateKey: '/nonexistent/key' }])).to.throw(/id=6/)
   })
 })
