@@ -529,3 +529,34 @@ describe('home-network key configuration (udm.suciKeys)', () => {
     expect(() => loadHomeNetworkKeys([{ id: 6, profile: 'A', privateKey: '/nonexistent/key' }])).to.throw(/id=6/)
   })
 })
+
+describe('UEAU as wired by createUdm (nf/udm/index.ts) with the real UDR', () => {
+  it('serves generate-auth-data and auth-events next to SDM/UECM', async function () {
+    this.timeout(120_000) // createUdm mounts every UDM document; that took ~15 s here
+    const { createUdm } = await import('../../nf/udm/index.ts')
+    const udr = await realBackend()
+    const udm = await startTestNf(createUdm, {
+      name: 'udm',
+      peers: { udr: [udr!.url] },
+      config: { udm: { port: 0, suciKeys: [{ id: 1, profile: 'A', privateKey: HN_A }] } },
+    })
+    try {
+      await udr!.provision(O5_SUPI, authSubscription('5G_AKA'))
+      const r = await udm.request('POST', GEN(sucis('0000000001').profileA), { servingNetworkName: O5_SNN, ausfInstanceId: AUSF_ID }, { headers: O5_HEADERS })
+      expect(r.status, r.text).to.equal(200)
+      expect(r.body.supi).to.equal(O5_SUPI)
+      ue5g(r.body.authenticationVector, O5_SNN)
+      const c = await udm.request('POST', `/nudm-ueau/v1/${O5_SUPI}/auth-events`, {
+        nfInstanceId: AUSF_ID,
+        success: true,
+        timeStamp: '2026-11-29T09:00:00Z',
+        authType: '5G_AKA',
+        servingNetworkName: O5_SNN,
+      })
+      expect(c.status, c.text).to.equal(201)
+    } finally {
+      await udm.close()
+      await udr!.close()
+    }
+  })
+})
