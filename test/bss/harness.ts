@@ -152,16 +152,18 @@ export interface BssTest {
   close(): Promise<void>
 }
 
-export async function startBssTest(o: { config?: DeepPartial<MvnoConfig>; bss?: BssOptions; clock?: () => Date } = {}): Promise<BssTest> {
-  const store = await openTestStore()
+export async function startBssTest(
+  o: { config?: DeepPartial<MvnoConfig>; bss?: BssOptions; clock?: () => Date; store?: DocumentStore; udrUrl?: string; chfAddress?: string } = {},
+): Promise<BssTest> {
+  const store = o.store ?? (await openTestStore())
   const udr = await startFakeUdr()
   const chf = await startFakeChf()
-  const [host, port] = chf.address.split(':')
+  const [host, port] = (o.chfAddress ?? chf.address).split(':')
   const config = mergeConfig(
     mergeConfig(defaultConfig(), {
       bss: { jwtSecret: SECRET, apiKeys: { 'admin-key-0123456789': { role: 'admin', subject: 'ops-bot' } } },
       grpc: { host, port: Number(port) },
-      peers: { udr: [udr.peer.url] },
+      peers: { udr: [o.udrUrl ?? udr.peer.url] },
     } as DeepPartial<MvnoConfig>),
     o.config,
   )
@@ -227,7 +229,7 @@ export async function startBssTest(o: { config?: DeepPartial<MvnoConfig>; bss?: 
       await udr.peer.close()
       chf.close()
       await client.close()
-      await store.close()
+      if (!o.store) await store.close()
     },
   }
 }
