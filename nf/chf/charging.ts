@@ -44,6 +44,8 @@ export interface ChargingDeps {
 
 const MAX_ATTEMPTS = 200
 
+const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random())))
+
 export class ChargingService {
   constructor(private readonly d: ChargingDeps) {}
 
@@ -147,10 +149,27 @@ export class ChargingService {
       }
       const planned = planOp(s, acct, req, mode, this.d.clock(), this.d.settings)
       const marker: OpMarker = { id: planned.change.opId, kind: 'session', ref, session: planned.next, rated: planned.rated, at: planned.next.updatedAt }
-      const r = await this.d.store.applyChange(s.supi, { ...planned.change, marker }, planned.next.updatedAt)
+      let r
+      try {
+        r = await this.d.store.applyChange(s.supi, { ...planned.change, marker }, planned.next.updatedAt)
+      } catch (err) {
+        // A write whose outcome is unknown (store busy, connection lost) is safe to retry: if it did
+        // apply, its marker makes the retry roll it forward instead of applying it again.
+        this.d.log.warn({ err, ref }, 'account update failed; retrying')
+        await backoff(attempt)
+        continue
+      }
       if (r.kind === 'refused' || r.kind === 'already') continue
       if (r.kind === 'no-account') throw problem(404, 'USER_UNKNOWN', `no account for ${s.supi}`)
-      await this.finish(s.supi, marker, planned)
+      for (let i = 0; ; i++) {
+        try {
+          await this.finish(s.supi, marker, planned)
+          break
+        } catch (err) {
+          if (i >= 10) throw err // the marker stays; the next access or reconcile() completes the op
+          await backoff(i)
+        }
+      }
       return { answer: planned.answer, replay: false }
     }
     throw problem(503, 'NF_CONGESTION', 'too much contention on the account; retry')
