@@ -8,12 +8,24 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { DocumentStore } from '../../store/port.ts'
+import type { MongoStore } from '../../store/mongo.ts'
 import { openMongoStore, openSqliteStore } from '../../store/index.ts'
 
 export type StoreKind = 'sqlite' | 'mongodb'
 
 export function mongoAvailable(): boolean {
   return !!process.env.MONGODB_URI
+}
+
+/**
+ * The FerretDB version when `store` is a MongoDB store served by FerretDB, else undefined.
+ * FerretDB v1 runs an update as a query followed by a separate write, so concurrent guarded
+ * updates are not atomic there: concurrency tests skip on it (saying so) and run on real MongoDB.
+ */
+export async function ferretDbVersion(store: DocumentStore): Promise<string | undefined> {
+  if (store.kind !== 'mongodb') return undefined
+  const info = await (store as MongoStore).db.admin().command({ buildInfo: 1 })
+  return typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : undefined
 }
 
 /** A temp folder for a test's SQLite file (also used by the two-process conformance test). */

@@ -11,7 +11,7 @@ import { expect } from 'chai'
 import { DuplicateKeyError, type Collection, type Doc, type DocumentStore, type Filter } from '../../store/port.ts'
 import { createSqliteStore } from '../../store/sqlite.ts'
 import type { MongoStore } from '../../store/mongo.ts'
-import { mongoAvailable, openTestStore, tempSqlitePath } from '../helpers/store.ts'
+import { ferretDbVersion, mongoAvailable, openTestStore, tempSqlitePath } from '../helpers/store.ts'
 
 interface Target {
   name: string
@@ -277,10 +277,8 @@ if (mongoAvailable()) {
     // FerretDB v1 runs an update as a query followed by a separate write (no transaction, see its
     // internal/handler/msg_update.go), so concurrent guarded updates can all match. Real MongoDB is atomic.
     async notAtomic(store) {
-      const info = await (store as MongoStore).db.admin().command({ buildInfo: 1 })
-      return info.ferretdbVersion
-        ? `FerretDB ${info.ferretdbVersion} does not make a guarded update atomic (query, then write); MongoDB does`
-        : undefined
+      const v = await ferretDbVersion(store)
+      return v ? `FerretDB ${v} does not make a guarded update atomic (query, then write); MongoDB does` : undefined
     },
     extra(store) {
       it("bsonNumbers: 'double' writes every number as a BSON double (free5GC's PCF asserts float64)", async () => {
