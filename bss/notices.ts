@@ -8,6 +8,8 @@ import type { BssDeps } from './index.ts'
 import { sendMessage } from './routes/care.ts'
 
 export const NOTICE_TYPES = ['chf.balance.low', 'chf.quota.exhausted', 'chf.bundle.exhausted', 'chf.balance.exhausted']
+/** Events after which the BSS compares a prepaid balance with the plan's lowBalanceThreshold. */
+export const BALANCE_TYPES = ['chf.usage.rated', 'chf.balance.adjusted', 'chf.balance.topup']
 
 const TEXT: Record<string, string> = {
   'chf.balance.low': 'Your balance is low. Top up to stay connected.',
@@ -49,10 +51,26 @@ export class Notices {
     }
     let sent = 0
     for (;;) {
-      const { events, lastId } = await readEvents(ctx.store, { afterId, types: NOTICE_TYPES }, 200)
+      const { events, lastId } = await readEvents(ctx.store, { afterId, types: [...NOTICE_TYPES, ...BALANCE_TYPES] }, 200)
       for (const ev of events) {
         const prod = ev.supi ? await s.products.findOne({ supi: ev.supi, status: { $ne: 'terminated' } }) : null
         if (!prod) continue
+        if (BALANCE_TYPES.includes(ev.type)) {
+          // The CHF emits no low-balance event: the BSS checks the balance after money moved.
+          const threshold = prod.plan.offering.lowBalanceThreshold ?? 0
+          if (prod.paymentType !== 'prepaid' || !threshold) continue
+          const data = JSON.parse(ev.dataJson) as { amount?: number; balance?: number }
+          if (ev.type === 'chf.usage.rated' && !data.amount) continue
+          const balance = typeof data.balance === 'number' ? data.balance : (await this.d.chf().GetAccount({ supi: prod.supi }).catch(() => undefined))?.balance
+          if (balance === undefined) continue
+          if (balance >= threshold) {
+            if (prod.lowBalanceNotified) await s.products.updateOne({ _id: prod.id }, { $set: { lowBalanceNotified: false } })
+            continue
+          }
+          if (prod.lowBalanceNotified) continue
+          await s.products.updateOne({ _id: prod.id }, { $set: { lowBalanceNotified: true } })
+          ev.type = 'chf.balance.low'
+        }
         await sendMessage(this.d, {
           id: `notice-${ev.id}`,
           messageType: 'SMS',

@@ -137,6 +137,8 @@ export interface ProductDoc extends Record<string, unknown> {
   startDate: string
   terminationDate?: string
   planChangedAt?: string
+  /** A low-balance notice went out; cleared when the balance is back above the threshold. */
+  lowBalanceNotified?: boolean
   orderIds: string[]
 }
 

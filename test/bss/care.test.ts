@@ -151,4 +151,20 @@ describe('BSS balances (TMF654), care, tickets (TMF621), notifications (TMF681)'
     expect(hookHits.map((h) => h.body.reason)).to.deep.equal(['chf.balance.low', 'chf.quota.exhausted'])
     expect(hookHits[0].body.receiver[0].phoneNumber).to.equal('491700000000')
   })
+
+  it('a prepaid balance falling below the plan threshold after rated usage sends one low-balance notice', async () => {
+    hookHits = []
+    const notices = t.bss.notices
+    await notices.poll()
+    t.chf.accounts.get('imsi-999700000000001').balance = 80 // threshold 100
+    await t.ctx.events.emit('chf', { type: 'chf.usage.rated', supi: 'imsi-999700000000001', data: { ratingGroup: 10, amount: 20 } })
+    await t.ctx.events.emit('chf', { type: 'chf.usage.rated', supi: 'imsi-999700000000001', data: { ratingGroup: 10, amount: 5 } })
+    expect(await notices.poll()).to.equal(1)
+    await t.ctx.events.emit('chf', { type: 'chf.balance.topup', supi: 'imsi-999700000000001', data: { amount: 500, balance: 580 } })
+    await t.ctx.events.emit('chf', { type: 'chf.balance.adjusted', supi: 'imsi-999700000000001', data: { amount: -530, balance: 50 } })
+    expect(await notices.poll()).to.equal(1)
+    const deadline = Date.now() + 5000
+    while (hookHits.length < 2 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20))
+    expect(hookHits.map((h) => h.body.reason)).to.deep.equal(['chf.balance.low', 'chf.balance.low'])
+  })
 })
