@@ -34,7 +34,7 @@ function startCli(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess
   return { child, lines, stderr: () => err, exited }
 }
 
-async function waitForLines(lines: string[], n: number, exited: Promise<unknown>, stderr: () => string, ms = 30000) {
+async function waitForLines(lines: string[], n: number, exited: Promise<unknown>, stderr: () => string, ms = 120000) {
   const deadline = Date.now() + ms
   let done = false
   void exited.then(() => (done = true))
@@ -46,7 +46,7 @@ async function waitForLines(lines: string[], n: number, exited: Promise<unknown>
 }
 
 describe('mvno start (CLI)', function () {
-  this.timeout(60000)
+  this.timeout(240000)
 
   it('starts every NF, prints "<nf> <url>" lines, serves /healthz and 404 problem+json, and stops cleanly on SIGTERM', async () => {
     const cli = startCli(['start'], ephemeralEnv())
