@@ -6,7 +6,8 @@ import { expect } from 'chai'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { createUdr } from '../../nf/udr/index.ts'
-import { COLLECTIONS } from '../../nf/udr/store.ts'
+import { COLLECTIONS, UdrStore } from '../../nf/udr/store.ts'
+import { SecretError } from '../../nf/udr/domain/secrets.ts'
 import { startTestNf, type TestNf } from '../helpers/nf.ts'
 import { startFakePeer, type FakePeer } from '../helpers/h2.ts'
 import { AM_DATA, K, OPC, PLMN, SKIP_SCHEMAS, SUPI, loadValidator, provision, type Validate } from './fixtures.ts'
@@ -127,15 +128,16 @@ describe('UDR Nudr_DR', () => {
       expect(all).to.not.contain(OPC)
     })
 
-    it('a wrong KEK cannot read the keys back (500, no key material on the wire)', async () => {
-      const fresh = await startTestNf(createUdr, { store: udr.store, keepStore: true, config: { security: { kek: 'ff'.repeat(32) } } })
+    it('a wrong KEK cannot read the keys back (tampering or a KEK mix-up fails closed)', async () => {
+      const wrong = new UdrStore(udr.store, { kek: 'ff'.repeat(32) })
+      let err: unknown
       try {
-        const r = await fresh.request('GET', `/nudr-dr/v2/subscription-data/${SUPI}/authentication-data/authentication-subscription`)
-        expect(r.status).to.equal(500)
-        expect(r.text).to.not.contain(K)
-      } finally {
-        await fresh.close()
+        await wrong.getAuthSubscription(SUPI)
+      } catch (e) {
+        err = e
       }
+      expect(err).to.be.instanceOf(SecretError)
+      expect(String((err as Error).message)).to.not.contain(K)
     })
 
     it('authentication-status PUT/GET/DELETE (Open5GS AUSF confirmation path)', async () => {
