@@ -236,6 +236,8 @@ export class SqliteStore implements DocumentStore {
   stmt(sql: string): Database.Statement {
     let s = this.stmts.get(sql)
     if (!s) {
+      // Bounded: `$in` lists of many lengths would otherwise grow it without end.
+      if (this.stmts.size >= 1000) this.stmts.clear()
       s = this.db.prepare(sql)
       this.stmts.set(sql, s)
     }

@@ -44,7 +44,9 @@ export async function openTestStore(kind: StoreKind = 'sqlite'): Promise<Documen
     })
   }
   const { dir, file } = tempSqlitePath()
-  const store = await openSqliteStore(file)
+  // NORMAL skips the per-commit fsync (only power loss could lose a commit): same atomicity, far
+  // faster tests (~300 vs ~3000 writes/s on this disk). Production keeps FULL.
+  const store = await openSqliteStore(file, { synchronous: 'NORMAL' })
   return withClose(store, async () => {}, () => rmSync(dir, { recursive: true, force: true }))
 }
 
