@@ -14,10 +14,12 @@ import { createSbiServer, type SbiServer } from '../nf/sbi/server.ts'
 import { createSbiClient } from '../nf/sbi/client.ts'
 import { createOutbox, type RunningOutbox } from '../nf/sbi/outbox.ts'
 import { createEventSink } from '../nf/sbi/events.ts'
-import type { NfContext, NfModule, NfName, PeerResolver, SbiClient, TokenProvider } from '../nf/sbi/ports.ts'
+import type { NfContext, NfModule, NfName, NfType, PeerResolver, SbiClient, TokenProvider } from '../nf/sbi/ports.ts'
+import { scpDiscoveryHeaders } from '../nf/nrf-client/scp.ts'
 import type { SbiService } from '../nf/sbi/types.ts'
 
 export const ALL_NFS: NfName[] = ['udr', 'udm', 'pcf', 'chf', 'bss']
+const NF_TYPES: Record<Exclude<NfName, 'bss'>, NfType> = { udr: 'UDR', udm: 'UDM', pcf: 'PCF', chf: 'CHF' }
 
 type SbiFactory = (ctx: NfContext) => NfModule | Promise<NfModule>
 interface BssApp {
@@ -73,6 +75,23 @@ interface NrfClientLike {
   register(nf: { name: NfName; module: NfModule; apiRoot: string; nfInstanceId: string }): Promise<void>
   stop(): Promise<void>
   callbackService?: SbiService
+}
+
+/**
+ * With an SCP (Open5GS's default, model D) consumer requests go to the SCP's apiRoot, which picks
+ * the producer from the `3gpp-Sbi-Discovery-*` headers: this wrapper adds them for the NF that asks.
+ */
+function viaScp(client: SbiClient, scpUri: string, requester: NfType): SbiClient {
+  const root = scpUri.replace(/\/+$/, '')
+  return {
+    close: () => client.close(),
+    request(req) {
+      const uris = Array.isArray(req.uri) ? req.uri : [req.uri]
+      if (!req.targetNfType || !req.scope || !uris.some((u) => u.startsWith(root))) return client.request(req)
+      const headers = { ...scpDiscoveryHeaders({ nfType: req.targetNfType, serviceName: req.scope }, requester), ...req.headers }
+      return client.request({ ...req, headers })
+    },
+  }
 }
 
 function staticPeers(config: MvnoConfig): PeerResolver {
@@ -141,13 +160,16 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
       if (name === 'bss') continue
       if (config[name].enabled === false) continue
       const ctx: NfContext = { name, config: effective, store, client, outbox, events, peers: nrf?.peersFor?.(name) ?? peers, log: log.child({ nf: name }), clock, apiRoot: '' }
+      if (config.scp?.uri) ctx.client = viaScp(client, config.scp.uri, NF_TYPES[name])
       const module = await (await loadFactory(name))(ctx)
       const nfInstanceId = stableInstanceId ? await stableInstanceId(store, name, config[name].nfInstanceId) : undefined
       if (config.oauth2.enabled && nfInstanceId) {
         const { createAccessTokenVerifier } = await import('../nf/sbi/oauth2.ts')
         const { readFileSync } = await import('node:fs')
         if (!config.oauth2.nrfPublicKey) throw new Error('oauth2.enabled needs oauth2.nrfPublicKey (the NRF public key or certificate PEM file)')
-        verifier = createAccessTokenVerifier({ publicKey: readFileSync(config.oauth2.nrfPublicKey, 'utf8'), nfInstanceId, nfType: module.nfType })
+        // free5GC's NRF leaves `aud` empty unless the consumer named a target instance: accept a
+        // token without audience, but never one addressed to another NF.
+        verifier = createAccessTokenVerifier({ publicKey: readFileSync(config.oauth2.nrfPublicKey, 'utf8'), nfInstanceId, nfType: module.nfType, audience: 'if-present' })
       }
       const services = nrf?.callbackService ? [...module.services, nrf.callbackService] : module.services
       const server = createSbiServer({
