@@ -15,7 +15,15 @@ export function defaultConfig(): MvnoConfig {
     // A fixed development KEK so a fresh clone starts; production sets MVNO_KEK (config/load.ts warns).
     security: { kek: '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f' },
     udr: { port: 29504 },
-    udm: { port: 29503, suciKeys: [] },
+    udm: {
+      port: 29503,
+      // The TS 33.501 Annex C.4 test keys (published, so NOT secret): what UERANSIM and the free5GC and
+      // Open5GS sample configs use, so a lab works out of the box. Replace them in production.
+      suciKeys: [
+        { id: 1, profile: 'A', privateKey: 'c53c22208b61860b06c62e5406a7b330c2b577aa5558981510d128247d38bd1d' },
+        { id: 2, profile: 'B', privateKey: 'f1ab1074477ebcc7f554ea1c5fc368b1616730155e0041ac447d6301975fecda' },
+      ],
+    },
     pcf: {
       port: 29507,
       defaults: { sessAmbrUl: '100 Mbps', sessAmbrDl: '200 Mbps', fiveQi: 9, arpPriorityLevel: 8, ratingGroup: 10 },
