@@ -81,3 +81,15 @@ describe('Milenage (TS 35.206) against TS 35.208 §4.3 test sets 1-6', () => {
     expect(() => f1(Buffer.alloc(16), Buffer.alloc(16), Buffer.alloc(16), Buffer.alloc(5), Buffer.alloc(2))).to.throw(RangeError)
   })
 })
+
+describe('milenage() (all functions with one key schedule) equals f1 + f2345', () => {
+  it('on every test set', async () => {
+    const { milenage } = await import('../../nf/udm/domain/milenage.ts')
+    for (const t of SETS) {
+      const all = milenage(h(t.k), h(t.opc), h(t.rand), h(t.sqn), h(t.amf))
+      expect([all.macA, all.macS, all.res, all.ck, all.ik, all.ak, all.akStar].map((b) => b.toString('hex'))).to.deep.equal([
+        t.f1, t.f1s, t.f2, t.f3, t.f4, t.f5, t.f5s,
+      ])
+    }
+  })
+})

@@ -10,7 +10,7 @@
  * USIM/ME and by anyone who wants to check a vector.
  */
 import { timingSafeEqual } from 'node:crypto'
-import { f1, f2345 } from './milenage.ts'
+import { f1, f2345, milenage } from './milenage.ts'
 import { ckIkPrime, kausf, resStar } from './kdf.ts'
 import { sqnToBigInt, sqnToBuffer, withSeparationBit } from './sqn.ts'
 
@@ -52,8 +52,7 @@ function xor6(a: Buffer, b: Buffer): Buffer {
 function core(input: AvInput) {
   const sqn = sqnToBuffer(input.sqn)
   const amf = withSeparationBit(input.amf)
-  const { macA } = f1(input.k, input.opc, input.rand, sqn, amf)
-  const { res, ck, ik, ak } = f2345(input.k, input.opc, input.rand)
+  const { macA, res, ck, ik, ak } = milenage(input.k, input.opc, input.rand, sqn, amf)
   const sqnXorAk = xor6(sqn, ak)
   const autn = Buffer.concat([sqnXorAk, amf, macA])
   return { res, ck, ik, sqnXorAk, autn }

@@ -103,7 +103,26 @@ export function f2345(k: Buffer, opc: Buffer, rand: Buffer): F2345Result {
   }
 }
 
-/** All of them at once (one key schedule). */
+/** All of them at once: one AES key schedule and one TEMP (what the AuC needs per vector). */
 export function milenage(k: Buffer, opc: Buffer, rand: Buffer, sqn: Buffer, amf: Buffer): F1Result & F2345Result {
-  return { ...f1(k, opc, rand, sqn, amf), ...f2345(k, opc, rand) }
+  check('OPc', opc, 16)
+  check('RAND', rand, 16)
+  check('SQN', sqn, 6)
+  check('AMF', amf, 2)
+  const c = aes(k)
+  const temp = enc(c, xor(rand, opc))
+  const in1 = Buffer.concat([sqn, amf, sqn, amf])
+  const out1 = xor(enc(c, xor(temp, rot(xor(in1, opc), 64))), opc)
+  const t = xor(temp, opc)
+  const out = (r: number, cst: number) => xor(enc(c, withConst(rot(t, r), cst)), opc)
+  const out2 = out(0, 1)
+  return {
+    macA: out1.subarray(0, 8),
+    macS: out1.subarray(8, 16),
+    res: out2.subarray(8, 16),
+    ak: out2.subarray(0, 6),
+    ck: out(32, 2),
+    ik: out(64, 4),
+    akStar: out(96, 8).subarray(0, 6),
+  }
 }

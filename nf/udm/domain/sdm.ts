@@ -161,3 +161,12 @@ export function deregistrationFor(newReg: Record<string, unknown>): { deregReaso
 export function plmnIdString(p: PlmnId): string {
   return `${p.mcc}${p.mnc}`
 }
+
+/**
+ * TS 29.503 SdmSubscription.uniqueSubscription: an earlier subscription of the same NF instance, callback and
+ * monitored resources is replaced rather than duplicated (Open5GS's SMF subscribes once per PDU session).
+ */
+export function isSameSubscription(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const uris = (x: Record<string, unknown>) => JSON.stringify([...((x.monitoredResourceUris as string[]) ?? [])].sort())
+  return a.nfInstanceId === b.nfInstanceId && a.callbackReference === b.callbackReference && uris(a) === uris(b)
+}

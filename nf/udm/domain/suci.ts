@@ -123,14 +123,35 @@ export function p256PublicOf(priv: Buffer, compressed = true): Buffer {
   return ecdh.getPublicKey(null, compressed ? 'compressed' : 'uncompressed')
 }
 
-function sharedSecret(profile: 'A' | 'B', priv: Buffer, peerPub: Buffer): Buffer {
+/** Imported home-network private keys by their raw bytes (few and long-lived; SIDF side only). */
+const x25519Cache = new Map<string, KeyObject>()
+const p256Cache = new Map<string, ReturnType<typeof createECDH>>()
+const CACHE_MAX = 64
+
+function cached<T>(cache: Map<string, T>, priv: Buffer, make: () => T): T {
+  const id = priv.toString('hex')
+  let v = cache.get(id)
+  if (!v) {
+    if (cache.size >= CACHE_MAX) cache.clear()
+    v = make()
+    cache.set(id, v)
+  }
+  return v
+}
+
+function sharedSecret(profile: 'A' | 'B', priv: Buffer, peerPub: Buffer, cache = false): Buffer {
   try {
     if (profile === 'A') {
       if (peerPub.length !== 32) throw new Error('X25519 public key must be 32 bytes')
-      return diffieHellman({ privateKey: x25519Private(priv), publicKey: x25519Public(peerPub) })
+      const privateKey = cache ? cached(x25519Cache, priv, () => x25519Private(priv)) : x25519Private(priv)
+      return diffieHellman({ privateKey, publicKey: x25519Public(peerPub) })
     }
-    const ecdh = createECDH('prime256v1')
-    ecdh.setPrivateKey(priv)
+    const make = () => {
+      const e = createECDH('prime256v1')
+      e.setPrivateKey(priv)
+      return e
+    }
+    const ecdh = cache ? cached(p256Cache, priv, make) : make()
     return ecdh.computeSecret(peerPub)
   } catch (e) {
     throw new SuciError('INVALID_EPHEMERAL_KEY', `ECDH failed: ${(e as Error).message}`)
@@ -195,7 +216,7 @@ export function eciesDecrypt(profile: 'A' | 'B', hnPrivateKey: Buffer, schemeOut
   if (profile === 'B' && ephPub[0] !== 0x02 && ephPub[0] !== 0x03) {
     throw new SuciError('INVALID_EPHEMERAL_KEY', 'Profile B ephemeral key must be a compressed point')
   }
-  const z = sharedSecret(profile, hnPrivateKey, ephPub)
+  const z = sharedSecret(profile, hnPrivateKey, ephPub, true)
   const { encKey, icb, macKey } = eciesKeys(z, ephPub)
   if (!timingSafeEqual(macTag(macKey, ciphertext), tag)) throw new SuciError('MAC_FAILURE', 'SUCI MAC tag verification failed')
   return aesCtr(encKey, icb, ciphertext)

@@ -1,0 +1,56 @@
+/**
+ * Nudm_UEAU generate-auth-data (5G_AKA) as free5GC's/Open5GS's AUSF sends it, for many subscribers,
+ * through the whole path: UDM routing + validation → Nudr_DR GET authentication-subscription over
+ * h2c → Milenage + KDFs → guarded SQN PATCH at the UDR (a durable SQLite commit, K/OPc opened from
+ * AES-256-GCM at rest) → answer. UDM (createUdm as shipped) and UDR (createUdr) run in this process,
+ * each on its own port, as `mvno start` runs them.
+ *
+ * `MVNO_BENCH_SQLITE_SYNC=NORMAL` measures the same with WAL commits that do not fsync.
+ * `MVNO_BENCH_SUBSCRIBERS` (default 1000) sets how many SUPIs h2load cycles through.
+ */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createUdm } from '../../nf/udm/index.ts'
+import { createUdr } from '../../nf/udr/index.ts'
+import { openSqliteStore } from '../../store/index.ts'
+import { startTestNf } from '../../test/helpers/nf.ts'
+import type { Scenario, ScenarioTarget } from '../scenario.ts'
+
+const SUBSCRIBERS = Number(process.env.MVNO_BENCH_SUBSCRIBERS ?? 1000)
+const supiOf = (i: number) => `imsi-99970${String(1_000_000_000 + i).slice(1)}`
+
+export const scenario: Scenario = {
+  name: 'udm-auth',
+  description: `POST /nudm-ueau/v1/{supi}/security-information/generate-auth-data (5G_AKA) over ${SUBSCRIBERS} subscribers: UDR read, Milenage/KDF, guarded SQN write at the UDR`,
+  async start(): Promise<ScenarioTarget> {
+    const sync = process.env.MVNO_BENCH_SQLITE_SYNC === 'NORMAL' ? 'NORMAL' : 'FULL'
+    const store = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'mvno-bench-udr-')), 'udr.db'), { synchronous: sync })
+    const udr = await startTestNf(createUdr, { name: 'udr', store, logLevel: 'warn' })
+    const udm = await startTestNf(createUdm, { name: 'udm', peers: { udr: [udr.url] }, logLevel: 'warn' })
+    const paths: string[] = []
+    for (let i = 0; i < SUBSCRIBERS; i++) {
+      const supi = supiOf(i)
+      const r = await udr.request('PUT', `/nudr-dr/v2/subscription-data/${supi}/authentication-data/authentication-subscription`, {
+        authenticationMethod: '5G_AKA',
+        encPermanentKey: '465b5ce8b199b49faa5f0a2ee238a6bc',
+        encOpcKey: 'cd63cb71954a9f4e48a5994e37a02baf',
+        authenticationManagementField: '8000',
+        sequenceNumber: { sqnScheme: 'NON_TIME_BASED', sqn: '000000000020', indLength: 5 },
+      })
+      if (r.status >= 300) throw new Error(`provisioning ${supi}: ${r.status} ${r.text}`)
+      paths.push(`/nudm-ueau/v1/${supi}/security-information/generate-auth-data`)
+    }
+    return {
+      url: udm.url,
+      paths,
+      method: 'POST',
+      body: { servingNetworkName: '5G:mnc070.mcc999.3gppnetwork.org', ausfInstanceId: '5f7c1b0e-2a4b-4c8e-9d2f-0a1b2c3d4e5f' },
+      async stop() {
+        await udm.close()
+        await udr.close()
+        await store.close()
+      },
+    }
+  },
+}
