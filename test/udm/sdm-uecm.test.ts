@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai'
 import { startFakePeer, type FakePeer } from '../helpers/h2.ts'
+import { dnnConf } from '../udr/fixtures.ts'
 import { PLMN, SKIP_SCHEMAS, SUPI, loadValidator, startUdrAndUdm, type UdmUnderTest, type Validate } from './sdm-uecm-fixtures.ts'
 
 const SDM = '/nudm-sdm/v2'
@@ -170,6 +171,34 @@ describe('Nudm_SDM', () => {
         [{ op: 'replace', path: '/subscribedUeAmbr/uplink', value: '1 Gbps' }], { contentType: 'application/json-patch+json' })
       await new Promise((r) => setTimeout(r, 500))
       expect(amf.requests).to.have.length(1)
+    })
+
+    it('Open5GS SMF: uniqueSubscription per PDU session does not duplicate; an sm-data change notifies once with "{supi}/sm-data"', async () => {
+      const body = {
+        nfInstanceId: '7d1d0a9e-25a1-4d9f-8e0a-7a5e2f3c4d33',
+        callbackReference: `${amf.url}/nsmf-callback/v1/sdmsubscription-notify/${SUPI}`,
+        monitoredResourceUris: [`${SUPI}/sm-data`],
+        dnn: 'internet',
+        plmnId: { mcc: '999', mnc: '70' },
+        singleNssai: { sst: 1, sd: '010203' },
+        implicitUnsubscribe: true,
+        uniqueSubscription: true,
+      }
+      const a = await t.udm.request('POST', `${SDM}/${SUPI}/sdm-subscriptions`, body)
+      const b = await t.udm.request('POST', `${SDM}/${SUPI}/sdm-subscriptions`, body)
+      expect(a.status).to.equal(201)
+      expect(b.status).to.equal(201)
+      expect(b.body.subscriptionId).to.not.equal(a.body.subscriptionId)
+      await t.udr.request('PUT', `/nudr-dr/v2/subscription-data/${SUPI}/${PLMN}/provisioned-data/sm-data`, [
+        { singleNssai: { sst: 1, sd: '010203' }, dnnConfigurations: { internet: dnnConf('5 Mbps', '10 Mbps') } },
+      ])
+      const n = await amf.waitFor((r) => r.path.startsWith('/nsmf-callback/'), 8000)
+      expect(n.body.notifyItems[0].resourceId).to.equal(`${SUPI}/sm-data`)
+      expect(JSON.stringify(n.body.notifyItems[0].changes)).to.contain('5 Mbps')
+      check('ModificationNotification', n.body)
+      await new Promise((r) => setTimeout(r, 500))
+      expect(amf.requests.filter((r) => r.path.startsWith('/nsmf-callback/'))).to.have.length(1)
+      await t.udm.request('DELETE', `${SDM}/${SUPI}/sdm-subscriptions/${b.body.subscriptionId}`)
     })
   })
 })

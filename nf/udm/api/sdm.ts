@@ -11,6 +11,7 @@ import type { NfContext } from '../../sbi/ports.ts'
 import { created, noContent, ok, problem, type OperationHandlers, type SbiRequest, type SbiService } from '../../sbi/types.ts'
 import type { UdrSdmClient } from '../clients/udr-sdm.ts'
 import {
+  isSameSubscription,
   nssaiOf,
   orderSmData,
   parseDatasetNames,
@@ -89,6 +90,11 @@ export function sdmHandlers({ ctx, udr }: SdmDeps): OperationHandlers {
     Subscribe: async (req) => {
       const supi = req.params.ueId
       const body = objectBody(req)
+      if (body.uniqueSubscription === true) {
+        for (const old of await udr.listSdmSubscriptions(supi)) {
+          if (isSameSubscription(old, body) && typeof old.subscriptionId === 'string') await udr.deleteSdmSubscription(supi, old.subscriptionId)
+        }
+      }
       const stored = await udr.createSdmSubscription(supi, body)
       const id = String(stored.subscriptionId)
       const cb = body.callbackReference

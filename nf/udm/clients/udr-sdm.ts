@@ -30,6 +30,7 @@ export interface UdrSdmClient {
   putAmf3gpp(supi: string, reg: Record<string, unknown>): Promise<{ created: boolean }>
   patchAmf3gpp(supi: string, ops: unknown[]): Promise<void>
   createSdmSubscription(supi: string, sub: Record<string, unknown>): Promise<Record<string, unknown>>
+  listSdmSubscriptions(supi: string): Promise<Record<string, unknown>[]>
   deleteSdmSubscription(supi: string, id: string): Promise<boolean>
   subscribeToChanges(body: Record<string, unknown>): Promise<string>
 }
@@ -123,6 +124,12 @@ export function createUdrSdmClient(ctx: Pick<NfContext, 'client' | 'peers'>): Ud
     async createSdmSubscription(supi, sub) {
       const r = await call<Record<string, unknown>>('POST', `${sd(supi)}/context-data/sdm-subscriptions`, { body: sub })
       if (r.status === 201 && r.body && typeof r.body.subscriptionId === 'string') return r.body
+      fail(r)
+    },
+    async listSdmSubscriptions(supi) {
+      const r = await call<Record<string, unknown>[]>('GET', `${sd(supi)}/context-data/sdm-subscriptions`)
+      if (r.status === 200) return Array.isArray(r.body) ? r.body : []
+      if (r.status === 404) return []
       fail(r)
     },
     async deleteSdmSubscription(supi, id) {
