@@ -47,6 +47,9 @@ export class PeerSubscriptions {
 
   /** Subscribes at the UDR to the subscriber's policy-data changes, unless done already. */
   async ensureUdr(supi: string): Promise<void> {
+    // Fast path (every session after the first): one read, no write transaction.
+    const ue = await this.store.getUe(supi)
+    if (ue?.udrSub && ue.udrSub.state !== 'failed') return
     const now = this.now()
     await this.store.ensureUe(supi, now)
     if (!(await this.store.claim(supi, 'udrSub', now))) return
@@ -64,7 +67,9 @@ export class PeerSubscriptions {
    * needs counters it does not cover yet. Returns the counter statuses known afterwards.
    */
   async ensureSpendingLimits(supi: string, gpsi: string | undefined, counterIds: string[]): Promise<Record<string, string>> {
-    if (counterIds.length === 0) return (await this.store.getUe(supi))?.slc?.statuses ?? {}
+    const known = await this.store.getUe(supi)
+    if (counterIds.length === 0) return known?.slc?.statuses ?? {}
+    if (known?.slc?.state === 'active' && counterIds.every((id) => known.slc!.policyCounterIds.includes(id))) return known.slc.statuses
     const now = this.now()
     await this.store.ensureUe(supi, now)
     const notifUri = spendingLimitNotifyUri(this.ctx.apiRoot, supi)

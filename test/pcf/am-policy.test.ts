@@ -92,11 +92,11 @@ describe('PCF Npcf_AMPolicyControl over HTTP/2 (free5GC and Open5GS AMF bodies)'
     const amData = { mvnoAmPolicy: { rfsp: 5, ueAmbr: { uplink: '10 Mbps', downlink: '20 Mbps' } } }
     udr.amData.set(SUPI, amData)
     expect((await postJson(notify, [{ ueId: SUPI, amPolicyData: amData }])).status).to.equal(204)
-    const a = await amf.waitFor((r) => r.path === `/namf-callback/v1/am-policy/${f5Id}/update`, 1000)
+    const a = await amf.waitFor((r) => r.path === `/namf-callback/v1/am-policy/${f5Id}/update`, 3000)
     check('PolicyUpdate', a.body)
     expect(a.body).to.deep.include({ resourceUri: f5.headers.location, rfsp: 5, ueAmbr: { uplink: '10 Mbps', downlink: '20 Mbps' } })
     expect(a.body.triggers).to.include('UE_AMBR_CH')
-    const b = await amf.waitFor((r) => r.path === `/namf-callback/v1/${SUPI}/am-policy-notify`, 1000)
+    const b = await amf.waitFor((r) => r.path === `/namf-callback/v1/${SUPI}/am-policy-notify`, 3000)
     expect(b.method).to.equal('POST')
     expect(b.body).to.equal(undefined)
     expect(b.contentType).to.equal(undefined)

@@ -45,7 +45,7 @@ describe('PCF with the real UDR (createUdr): a plan change written over Nudr_DR 
       expect(c.status, c.text).to.equal(201)
       expect(c.body.rfsp).to.equal(1)
       await udr.request('PUT', `/nudr-dr/v2/policy-data/ues/${SUPI}/am-data`, { subscCats: ['basic'], mvnoAmPolicy: { rfsp: 4 } })
-      const n = await amf.waitFor((r) => r.path.endsWith('/am-policy-notify'), 1000)
+      const n = await amf.waitFor((r) => r.path.endsWith('/am-policy-notify'), 3000)
       expect(n.body).to.equal(undefined)
       const g = await pcf.request('GET', new URL(c.headers.location as string).pathname)
       expect(g.body.rfsp).to.equal(4)
