@@ -244,12 +244,12 @@ describe('UDR Nudr_DR', () => {
       expect(r.body.cause).to.equal('USER_NOT_FOUND')
     })
 
-    it('smf-registrations PUT (201 then 200) / GET list / DELETE', async () => {
+    it('smf-registrations PUT (201 then 204, TS 29.505) / GET list / DELETE', async () => {
       const base = `/nudr-dr/v2/subscription-data/${SUPI}/context-data/smf-registrations`
       const reg = { smfInstanceId: 'c0ffee00-0000-4000-8000-000000000001', pduSessionId: 5, singleNssai: { sst: 1, sd: '010203' }, dnn: 'internet', plmnId: { mcc: '999', mnc: '70' } }
       expect((await udr.request('PUT', `${base}/5`, reg)).status).to.equal(201)
       const again = await udr.request('PUT', `${base}/5`, reg)
-      expect(again.status).to.equal(200)
+      expect(again.status).to.equal(204)
       const list = await udr.request('GET', base)
       expect(list.body).to.have.length(1)
       expect(list.body[0]).to.include({ pduSessionId: 5, dnn: 'internet' })

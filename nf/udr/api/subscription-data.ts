@@ -198,10 +198,8 @@ export function subscriptionDataHandlers(udr: UdrStore): OperationHandlers {
       if (list.length === 0 && !(await udr.ueExists(req.params.ueId))) throw problem(404, 'USER_NOT_FOUND', 'unknown subscriber')
       return ok(list)
     },
-    CreateOrUpdateSmfRegistration: async (req) => {
-      const r = await smfReg.put(req)
-      return r.status === 204 ? ok((await udr.get('smfRegistration', { ueId: req.params.ueId, pduSessionId: pduSessionIdParam(req) }))!) : r
-    },
+    /** TS 29.505: 201 when created, 204 when an existing registration was replaced. */
+    CreateOrUpdateSmfRegistration: smfReg.put,
     QuerySmfRegistration: smfReg.get,
     DeleteSmfRegistration: smfReg.del,
 
