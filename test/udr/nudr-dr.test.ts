@@ -147,6 +147,9 @@ describe('UDR Nudr_DR', () => {
       expect((await udr.request('GET', path)).body).to.deep.equal(ev)
       expect((await udr.request('DELETE', path)).status).to.equal(204)
       expect((await udr.request('GET', path)).status).to.equal(404)
+      const unknown = await udr.request('PUT', '/nudr-dr/v1/subscription-data/imsi-999700000009999/authentication-data/authentication-status', ev)
+      expect(unknown.status).to.equal(404)
+      expect(unknown.body.cause).to.equal('USER_NOT_FOUND')
     })
   })
 

@@ -121,7 +121,9 @@ export function subscriptionDataHandlers(udr: UdrStore): OperationHandlers {
 
     // authentication-status (Open5GS: PUT on success, DELETE on auth removal)
     CreateAuthenticationStatus: async (req) => {
-      await udr.put('authStatus', ue(req), objectBody(req))
+      const body = objectBody(req)
+      if (!(await udr.ueExists(req.params.ueId))) throw problem(404, 'USER_NOT_FOUND', 'unknown subscriber')
+      await udr.put('authStatus', ue(req), body)
       return noContent()
     },
     QueryAuthenticationStatus: authStatus.get,
