@@ -42,8 +42,8 @@ export interface MountedOperation {
   bodyRequired: boolean
   /** Query parameters declared as arrays (a single value is wrapped, as openapi-backend does). */
   arrayQueryParams: string[]
-  /** openapi-backend's precompiled ajv validators for `{ path, query, header, requestBody }`. */
-  validators: Array<ValidateFunction>
+  /** openapi-backend's ajv validators for `{ path, query, header, requestBody }`, compiled on first use. */
+  validators(): ValidateFunction[]
 }
 
 interface PathRoute {
@@ -99,13 +99,15 @@ function buildRouter(api: OpenAPIBackend): (method: string, relPath: string) => 
     const arrayQueryParams = ((op.parameters ?? []) as Array<{ in?: string; name?: string; schema?: { type?: string } }>)
       .filter((p) => p.in === 'query' && p.schema?.type === 'array')
       .map((p) => p.name as string)
+    const operationId = op.operationId
+    let compiled: ValidateFunction[] | undefined
     route.byMethod.set(op.method.toUpperCase(), {
-      operationId: op.operationId,
+      operationId,
       method: op.method.toUpperCase(),
       contentTypes: new Set(Object.keys(rb?.content ?? {}).map((c) => c.toLowerCase())),
       bodyRequired: Boolean(rb?.required),
       arrayQueryParams,
-      validators: validatorsFor(op.operationId),
+      validators: () => (compiled ??= validatorsFor(operationId)),
     })
   }
   const ordered = [...routes.values()].sort((a, b) => a.paramNames.length - b.paramNames.length || b.template.length - a.template.length)
@@ -145,7 +147,10 @@ export async function mountService(service: SbiService): Promise<MountedService[
       apiRoot: '/',
       validate: true,
       strict: false,
-      quick: false,
+      // Quick: no whole-document validation at start (test/openapi checks our documents instead),
+      // synchronous dereference, and ajv validators compiled per operation on its first request.
+      // The large Nudr_DR document otherwise takes seconds to start.
+      quick: true,
       coerceTypes: true,
       ajvOpts: { strict: false, allErrors: false },
       customizeAjv: (ajv) => {

@@ -161,7 +161,7 @@ export function createSbiServer(opts: SbiServerOptions): SbiServer {
     }
     // The validators coerce query/path strings to the declared types in place (ajv coerceTypes).
     const input = { path: params, query, header: contentType ? { 'content-type': contentType } : {}, requestBody: body }
-    for (const validate of op.validators) {
+    for (const validate of op.validators()) {
       if (!validate(input) && validate.errors) throw problemFromValidation(validate.errors)
     }
 
