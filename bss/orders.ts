@@ -196,11 +196,12 @@ export class Orders {
         const i = saga.findIndex((x) => x.name === step.name && x.status === 'started')
         if (i >= 0) saga.splice(i, 1)
       }
+      const t0 = Date.now()
       try {
         const res = (await step.run(out)) ?? {}
         Object.assign(out, res)
         drop()
-        saga.push({ name: step.name, status: 'done', at: this.now(), ...(Object.keys(res).length ? { output: res } : {}) })
+        saga.push({ name: step.name, status: 'done', at: this.now(), ms: Date.now() - t0, ...(Object.keys(res).length ? { output: res } : {}) })
         await save()
         done.push(step)
       } catch (err) {

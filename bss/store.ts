@@ -90,6 +90,8 @@ export interface SagaStep {
   status: SagaStepStatus
   at: string
   detail?: string
+  /** How long the step took. */
+  ms?: number
   output?: Record<string, unknown>
 }
 
