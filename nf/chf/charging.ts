@@ -44,6 +44,8 @@ export interface ChargingDeps {
 
 const MAX_ATTEMPTS = 200
 
+const hasReports = (req: ChargingDataRequest) => (req.multipleUnitUsage ?? []).some((m) => (m.usedUnitContainer ?? []).length > 0)
+
 const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random())))
 
 export class ChargingService {
@@ -141,7 +143,9 @@ export class ChargingService {
         await this.finish(acct._id, pending)
         continue
       }
-      if (req && s.last && s.last.fp === requestFingerprint(req, mode)) return { answer: s.last.answer as ChargingDataResponse, replay: true }
+      // A retransmission is answered from the stored answer. A request without usage reports charges
+      // nothing either way, so it is decided afresh (a new grant reflects the current balance).
+      if (req && s.last && hasReports(req) && s.last.fp === requestFingerprint(req, mode)) return { answer: s.last.answer as ChargingDataResponse, replay: true }
       if (req && req.invocationSequenceNumber > 0 && s.last && s.last.isn === req.invocationSequenceNumber) return { answer: s.last.answer as ChargingDataResponse, replay: true }
       if (s.state === 'CLOSED') {
         if (mode === 'release' || mode === 'expire') return { answer: (s.last?.answer ?? {}) as ChargingDataResponse, replay: true }

@@ -82,6 +82,8 @@ export interface RgState {
   reservation?: Reservation
   /** The last answer gave nothing (QUOTA_EXHAUSTED with 0): re-authorise on top-up. */
   exhausted: boolean
+  /** Quota was granted at least once (a first grant is an event; renewals are not). */
+  granted?: boolean
   offline?: boolean
   /** Start of the next usage interval (previous report's trigger time). */
   lastReportAt: string

@@ -227,6 +227,7 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
   const rated: RatedUsageDoc[] = []
   const events: PlannedOp['events'] = []
   const mui: MultipleUnitInformation[] = []
+  const ratedEvents: Record<string, unknown>[] = []
   const applied = new Set(s.applied)
   let moneyReserved = 0
   let moneyTouched = false
@@ -287,7 +288,7 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
     next.cdr.containers.push(JSON.parse(JSON.stringify(container)))
     next.cdr.volume += st.unit === 'VOLUME' ? units : 0
     next.cdr.amount += amount
-    events.push({ type: 'chf.usage.rated', data: { chargingDataRef: s._id, ratingGroup: st.ratingGroup, unit: st.unit, units, bundleUnits: r.bundleUnits, amount, currency: acct.currency, zone: next.zone } })
+    ratedEvents.push({ ratingGroup: st.ratingGroup, unit: st.unit, units, bundleUnits: r.bundleUnits, amount, currency: acct.currency, zone: next.zone, ts: end.toISOString() })
     void muu
   }
 
@@ -314,10 +315,15 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
         ...(g.unfunded ? { unfunded: true } : {}),
       }
     }
+    // the event feed carries state changes: a first grant, or quota again after exhaustion (not every renewal)
     const wasExhausted = st.exhausted
+    const firstGrant = !st.granted
     st.exhausted = g.exhausted
     if (g.exhausted && !wasExhausted) events.push({ type: 'chf.quota.exhausted', data: { chargingDataRef: s._id, ratingGroup: st.ratingGroup, resultCode: g.resultCode } })
-    if (g.units > 0) events.push({ type: 'chf.quota.granted', data: { chargingDataRef: s._id, ratingGroup: st.ratingGroup, unit: st.unit, units: g.units, moneyReserved: g.moneyReserve, validityTime: g.validityTime } })
+    if (g.units > 0 && (firstGrant || wasExhausted)) {
+      st.granted = true
+      events.push({ type: 'chf.quota.granted', data: { chargingDataRef: s._id, ratingGroup: st.ratingGroup, unit: st.unit, units: g.units, moneyReserved: g.moneyReserve, validityTime: g.validityTime, ...(wasExhausted ? { reauthorized: true } : {}) } })
+    }
     const info: MultipleUnitInformation = {
       resultCode: g.resultCode,
       ratingGroup: st.ratingGroup,
@@ -409,6 +415,8 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
     const delta = d.remaining - d.reserved
     if (delta < 0) d.guard = -delta
   }
+
+  if (ratedEvents.length) events.push({ type: 'chf.usage.rated', data: { chargingDataRef: s._id, records: ratedEvents } })
 
   const answer: ChargingDataResponse = {
     invocationTimeStamp: nowIso,
