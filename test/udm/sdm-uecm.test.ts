@@ -255,13 +255,22 @@ describe('Nudm_UECM', () => {
     expect(oldAmf.requests).to.have.length(0)
   })
 
-  it('Open5GS AMF registering sends the previous AMF a DeregistrationData {deregReason, accessType}', async () => {
+  it('Open5GS AMF registering sends the previous AMF a DeregistrationData {deregReason, accessType} and ends its implicit SDM subscriptions', async () => {
+    const implicit = await t.udm.request('POST', `/nudm-sdm/v2/${SUPI}/sdm-subscriptions`, {
+      nfInstanceId: f5Reg().amfInstanceId,
+      callbackReference: `${oldAmf.url}/sdm-notify`,
+      monitoredResourceUris: [`${SUPI}/am-data`],
+      implicitUnsubscribe: true,
+    })
+    expect(implicit.status).to.equal(201)
     const r = await t.udm.request('PUT', `${UECM}/${SUPI}/registrations/amf-3gpp-access`, o5Reg)
     expect(r.status).to.equal(200)
     const n = await oldAmf.waitFor((x) => x.path === `/namf-callback/v1/deregistration/${SUPI}`, 8000)
     expect(n.method).to.equal('POST')
     expect(n.body).to.deep.equal({ deregReason: 'UE_INITIAL_REGISTRATION', accessType: '3GPP_ACCESS' })
     check('DeregistrationData', n.body)
+    const left = await t.udr.request('GET', `/nudr-dr/v2/subscription-data/${SUPI}/context-data/sdm-subscriptions`)
+    expect(left.body.map((x: any) => x.subscriptionId)).to.not.include(implicit.body.subscriptionId)
   })
 
   it('PATCH {guami, purgeFlag} as application/json (Open5GS) and application/merge-patch+json (free5GC); wrong GUAMI → 403', async () => {

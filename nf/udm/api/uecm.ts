@@ -19,6 +19,21 @@ export interface UecmDeps {
 const contextNotFound = () => problem(404, 'CONTEXT_NOT_FOUND', 'no registration stored')
 
 export function uecmHandlers({ ctx, udr }: UecmDeps): OperationHandlers {
+  /**
+   * TS 29.503 §5.3.2.2.2 / §5.3.2.4.2: SDM subscriptions an AMF made with `implicitUnsubscribe` end when
+   * that AMF loses the registration (another AMF registers, or it purges).
+   */
+  async function implicitUnsubscribe(supi: string, nfInstanceId: unknown): Promise<void> {
+    try {
+      for (const s of await udr.listSdmSubscriptions(supi)) {
+        if (s.implicitUnsubscribe === true && s.nfInstanceId === nfInstanceId && typeof s.subscriptionId === 'string')
+          await udr.deleteSdmSubscription(supi, s.subscriptionId)
+      }
+    } catch (err) {
+      ctx.log.warn({ supi, err: (err as Error).message }, 'implicit SDM unsubscribe failed')
+    }
+  }
+
   return {
     /** PUT amf-3gpp-access: 201 + Location the first time, 200 on re-registration (Open5GS re-PUTs, INTEROP §7.11). */
     '3GppRegistration': async (req) => {
@@ -39,6 +54,7 @@ export function uecmHandlers({ ctx, udr }: UecmDeps): OperationHandlers {
           kind: 'UecmDeregistrationNotification',
         })
       }
+      if (previous && previous.amfInstanceId !== reg.amfInstanceId) await implicitUnsubscribe(supi, previous.amfInstanceId)
       await ctx.events.emit('udm', { type: 'udm.uecm.amf.registered', supi, data: { amfInstanceId: reg.amfInstanceId, ratType: reg.ratType } })
       const location = `${req.apiRoot}${req.basePath}/${encodeURIComponent(supi)}/registrations/amf-3gpp-access`
       return r.created || !previous ? created(location, reg) : ok(reg)
@@ -59,6 +75,7 @@ export function uecmHandlers({ ctx, udr }: UecmDeps): OperationHandlers {
         } else ops.push({ op: 'add', path: `/${k}`, value: v })
       }
       if (ops.length) await udr.patchAmf3gpp(supi, ops)
+      if (mod.purgeFlag === true) await implicitUnsubscribe(supi, current.amfInstanceId)
       if (mod.purgeFlag === true) await ctx.events.emit('udm', { type: 'udm.uecm.amf.purged', supi, data: { amfInstanceId: current.amfInstanceId } })
       return noContent()
     },
