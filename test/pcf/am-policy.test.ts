@@ -18,7 +18,8 @@ describe('PCF Npcf_AMPolicyControl over HTTP/2 (free5GC and Open5GS AMF bodies)'
   let amf: FakePeer
   let pcf: TestNf
 
-  before(async () => {
+  before(async function () {
+    this.timeout(120_000) // starting NFs compiles their OpenAPI documents: seconds on a loaded machine
     udr = await startFakeUdr()
     chf = await startFakeChf()
     amf = await startFakePeer()

@@ -22,7 +22,8 @@ describe('PCF live policy changes pushed to the SMF', () => {
   let smf: FakePeer
   let pcf: TestNf
 
-  before(async () => {
+  before(async function () {
+    this.timeout(120_000) // starting NFs compiles their OpenAPI documents: seconds on a loaded machine
     udr = await startFakeUdr()
     chf = await startFakeChf()
     smf = await startFakePeer()

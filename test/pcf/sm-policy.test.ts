@@ -19,7 +19,8 @@ describe('PCF Npcf_SMPolicyControl over HTTP/2 (free5GC and Open5GS SMF bodies)'
   let smf: FakePeer
   let pcf: TestNf
 
-  before(async () => {
+  before(async function () {
+    this.timeout(120_000) // starting NFs compiles their OpenAPI documents: seconds on a loaded machine
     udr = await startFakeUdr()
     chf = await startFakeChf()
     smf = await startFakePeer()

@@ -22,7 +22,8 @@ describe('PCF with the real CHF and UDR: allowance exhausted → throttled, top-
   let smf: FakePeer
   let cdrDir: string
 
-  before(async () => {
+  before(async function () {
+    this.timeout(120_000) // starting NFs compiles their OpenAPI documents: seconds on a loaded machine
     cdrDir = mkdtempSync(join(tmpdir(), 'pcf-chf-cdr-'))
     udr = await startTestNf(createUdr, { name: 'udr' })
     chfNf = await startTestNf(createChf, { name: 'chf', config: { chf: { cdrDir } as any } })

@@ -10,7 +10,8 @@ describe('PCF with the real UDR (createUdr): a plan change written over Nudr_DR 
   let pcf: TestNf
   let smf: FakePeer
 
-  before(async () => {
+  before(async function () {
+    this.timeout(120_000) // starting NFs compiles their OpenAPI documents: seconds on a loaded machine
     udr = await startTestNf(createUdr, { name: 'udr' })
     smf = await startFakePeer()
     pcf = await startTestNf(createPcf, { name: 'pcf', peers: { udr: [udr.url] } })
