@@ -153,6 +153,10 @@ export class ChargingService {
       }
       const planned = planOp(s, acct, req, mode, this.d.clock(), this.d.settings)
       const marker: OpMarker = { id: planned.change.opId, kind: 'session', ref, session: planned.next, rated: planned.rated, at: planned.next.updatedAt }
+      // the previous op's marker of this session was left in place (one write less per op): remove it now
+      planned.change.clearMarkers = Object.entries(acct.ops ?? {})
+        .filter(([, m]) => m.ref === ref && m.session.version <= s.version)
+        .map(([k]) => k)
       let r
       try {
         r = await this.d.store.applyChange(s.supi, { ...planned.change, marker }, planned.next.updatedAt)
@@ -167,7 +171,7 @@ export class ChargingService {
       if (r.kind === 'no-account') throw problem(404, 'USER_UNKNOWN', `no account for ${s.supi}`)
       for (let i = 0; ; i++) {
         try {
-          await this.finish(s.supi, marker, planned)
+          await this.finish(s.supi, marker, planned, mode)
           break
         } catch (err) {
           if (i >= 10) throw err // the marker stays; the next access or reconcile() completes the op
@@ -179,15 +183,19 @@ export class ChargingService {
     throw problem(503, 'NF_CONGESTION', 'too much contention on the account; retry')
   }
 
-  /** Completes an op whose account change is applied: session CAS, rated rows, marker removal, side effects. */
-  private async finish(supi: string, m: OpMarker, planned?: PlannedOp): Promise<void> {
+  /**
+   * Completes an op whose account change is applied: rated rows, session CAS, side effects. The marker
+   * of a running session's op is left for the session's next op to remove (in the same account update);
+   * a closing op, an expiry and a roll-forward remove it at once.
+   */
+  private async finish(supi: string, m: OpMarker, planned?: PlannedOp, mode?: Mode): Promise<void> {
     await this.d.store.insertRated(m.rated)
     const written = await this.d.store.casSession(m.session)
     if (!written) {
       const cur = await this.d.store.getSession(m.ref)
       if (cur && cur.version < m.session.version) this.d.log.error({ ref: m.ref, op: m.id }, 'op marker does not match session version')
     }
-    await this.d.store.clearMarker(supi, m.id)
+    if (!planned || mode !== 'update' || m.session.state === 'CLOSED') await this.d.store.clearMarker(supi, m.id)
     for (const e of planned?.events ?? []) await this.d.events.emit('chf', { type: e.type, supi, data: e.data })
     if (m.session.hasPendingCdr && this.d.onCdrPending) await this.d.onCdrPending(m.ref).catch((err) => this.d.log.error({ err }, 'CDR flush failed'))
     if ((planned?.moneyTouched ?? true) && this.d.onAccountChanged) await this.d.onAccountChanged(supi).catch((err) => this.d.log.error({ err }, 'account change hook failed'))

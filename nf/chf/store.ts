@@ -187,6 +187,8 @@ export interface AccountChange {
   money: { balance: number; reserved: number }
   /** bundle key → deltas; guard (when set) requires bundles.<key>.available >= guard. */
   bundles: Record<string, { remaining: number; reserved: number; guard?: number }>
+  /** Markers of earlier, completed ops of the same session to remove with this update (they must still exist). */
+  clearMarkers?: string[]
 }
 
 export type ApplyOutcome = { kind: 'applied' } | { kind: 'already'; marker?: OpMarker } | { kind: 'refused' } | { kind: 'no-account' }
@@ -260,7 +262,13 @@ export class ChfStore {
     } else set[markerPath] = { at: now, transactionId: c.opId }
     Object.assign(set, extra.$set ?? {})
     for (const [k, v] of Object.entries(extra.$inc ?? {})) add(k, v)
-    const r = await this.accounts.updateOne(filter, { ...extra, $inc: inc, $set: set })
+    const unset: Record<string, unknown> = { ...(extra.$unset ?? {}) }
+    for (const k of c.clearMarkers ?? []) {
+      filter[`ops.${k}`] = { $exists: true }
+      unset[`ops.${k}`] = ''
+      add('pendingOps', -1)
+    }
+    const r = await this.accounts.updateOne(filter, { ...extra, $inc: inc, $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) })
     if (r.matched === 1) return { kind: 'applied' }
     const acct = await this.accounts.findOne({ _id: supi })
     if (!acct) return { kind: 'no-account' }
