@@ -4,9 +4,9 @@ import { randomUUID } from 'node:crypto'
 import { allow } from '../auth.ts'
 import { ChfError } from '../clients/chf.ts'
 import { BssError, conflict } from '../errors.ts'
-import { body, h, sendOne } from '../http.ts'
+import { body, h, pageOf, publicView, sendList, sendOne } from '../http.ts'
 import type { BssDeps } from '../index.ts'
-import { PRODUCT_PATH } from '../orders.ts'
+import { ownsProduct, PRODUCT_PATH } from '../orders.ts'
 import { productFor } from './orders.ts'
 
 export const TOPUP_PATH = '/prepayBalanceManagement/v4/topupBalance'
@@ -82,6 +82,18 @@ export function balanceRoutes(d: BssDeps): Router {
     }
     const { _id, ...view } = receipt
     res.status(out.replayed ? 200 : 201).json(view)
+  }))
+
+  r.get(TOPUP_PATH, allow('admin', 'care', 'selfcare'), h(async (req, res) => {
+    const page = pageOf(req)
+    const filter: Record<string, unknown> = {}
+    if (typeof req.query.productId === 'string') filter['product.id'] = req.query.productId
+    let items = await s.receipts.find(filter, { sort: { 'receipt.date': -1 } })
+    if (req.principal!.role === 'selfcare') {
+      const mine = new Set((await s.products.find({})).filter((p) => ownsProduct(req.principal!, p)).map((p) => p.id))
+      items = items.filter((x) => mine.has((x.product as { id: string }).id))
+    }
+    sendList(res, items.slice(page.offset, page.offset + page.limit).map(publicView), items.length, page)
   }))
 
   r.post(ADJUST_PATH, allow('admin', 'care'), body('AdjustBalance_Create'), h(async (req, res) => {

@@ -60,6 +60,8 @@ describe('BSS balances (TMF654), care, tickets (TMF621), notifications (TMF681)'
     const again = await t.req('POST', TOPUP, { token: self, body: { product: { id: pid }, amount: { value: 1000 } }, headers: { 'idempotency-key': 't-1' } })
     expect(again.status).to.equal(200)
     expect(t.chf.accounts.get('imsi-999700000000001').balance).to.equal(1500)
+    const receipts = await t.req('GET', TOPUP, { token: self })
+    expect(receipts.body.map((x: any) => x.reference)).to.deep.equal(['voucher-1'])
     const pp = await t.req('POST', TOPUP, { body: { product: { id: postpaid }, amount: { value: 100 } } })
     expect(pp.status).to.equal(409)
     expect(pp.body.code).to.equal('NOT_PREPAID')
