@@ -9,7 +9,7 @@
  * database behind our back (e.g. by free5GC's webconsole) are not seen: there is no change stream.
  */
 import { randomUUID } from 'node:crypto'
-import type { Collection, Doc, DocumentStore, Filter } from '../../store/port.ts'
+import { DuplicateKeyError, type Collection, type Doc, type DocumentStore, type Filter } from '../../store/port.ts'
 import { sealAuthSubscription, openAuthSubscription, redactAuthSubscription } from './domain/secrets.ts'
 import {
   applyJsonPatch,
@@ -263,7 +263,7 @@ export class UdrStore {
     const prev = await c.findOne(filter)
     const body = strip(view)!
     const stored = { ...(def.toStore ? def.toStore(body) : body), ...filter }
-    await c.replaceOne(filter, stored, { upsert: true })
+    await upsert(c, filter, stored)
     const before = strip(prev)
     const after = body
     const r = { created: !prev, before: before && def.fromStore ? def.fromStore(before) : before, after }
@@ -335,7 +335,7 @@ export class UdrStore {
     const c = this.coll(COLLECTIONS.authSubscription)
     const prev = await c.findOne({ ueId })
     const sealed = sealAuthSubscription(this.opts.kek, ueId, strip(view)!, strip(prev))
-    await c.replaceOne({ ueId }, { ...sealed, ueId }, { upsert: true })
+    await upsert(c, { ueId }, { ...sealed, ueId })
     const before = prev ? redactAuthSubscription(openAuthSubscription(this.opts.kek, ueId, strip(prev)!)) : null
     const after = redactAuthSubscription(view)
     await this.changed('subscription-data', ueId, this.authResource(ueId), before, after)
@@ -490,4 +490,14 @@ export function applyPatch(doc: Record<string, unknown>, patch: unknown): PatchR
   if (Array.isArray(patch)) return applyJsonPatch(doc, patch)
   if (patch && typeof patch === 'object') return { doc: applyMergePatch(doc, patch), tests: [] }
   throw new PatchError('INVALID', 'expected a JSON patch array or a merge patch object')
+}
+
+/** Create-or-replace; two writers racing to create the same resource both succeed (the later replaces). */
+async function upsert(c: Collection, filter: Filter, doc: Doc): Promise<void> {
+  try {
+    await c.replaceOne(filter, doc, { upsert: true })
+  } catch (err) {
+    if (!(err instanceof DuplicateKeyError)) throw err
+    await c.replaceOne(filter, doc)
+  }
 }
