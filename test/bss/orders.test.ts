@@ -209,20 +209,33 @@ describe('BSS orders (TMF622 saga)', function () {
     expect((await t.req('GET', `${PRODUCTS}/${pid}`)).body.productOffering.id).to.equal('prepaid-10')
   })
 
-  it('an order left inProgress (crash) runs again on retry with the same Idempotency-Key', async () => {
-    // Simulate a crash after provision-udr: the order is inProgress with three steps done.
-    t.chf.failOn.add('CreateAccount')
-    const orders = t.store.collection('bss.productOrder')
-    // run the first steps by hand through a failing CHF, then rewrite the record as if the process had died
-    const r = await t.req('POST', ORDERS, { body: newOrder(), headers: { 'idempotency-key': 'crash-1' } })
-    expect(r.body.state).to.equal('failed')
-    // a fresh order, stopped mid-way
-    t.chf.failOn.clear()
-    await orders.updateOne({ _id: r.body.id }, { $set: { state: 'inProgress', saga: [], failure: undefined } })
-    const again = await t.req('POST', ORDERS, { body: newOrder(), headers: { 'idempotency-key': 'crash-1' } })
+  it('an order interrupted by a crash mid provision-udr resumes from its recorded steps on retry', async () => {
+    // The state a crash leaves: number and SIM reserved (steps done), provision-udr started with one write made.
+    const now = new Date().toISOString()
+    const supi = 'imsi-999700000000002'
+    await t.store.collection('bss.msisdn').insertOne({ _id: '491700000042', msisdn: '491700000042', rangeId: '491700000000-491700000099', status: 'reserved', orderId: 'o-crash', updatedAt: now })
+    await t.store.collection('bss.sim').updateOne({ _id: '8999700000000000002' }, { $set: { status: 'reserved', orderId: 'o-crash' } })
+    await t.store.collection('bss.idempotency').insertOne({ _id: 'order:crash-2', ref: 'o-crash', at: now })
+    await t.store.collection('bss.productOrder').insertOne({
+      _id: 'o-crash', id: 'o-crash', href: `${ORDERS}/o-crash`, '@type': 'ProductOrder', customerId: 'cust-1', idempotencyKey: 'crash-2', state: 'inProgress',
+      productOrderItem: [{ id: '1', action: 'add', productOffering: { id: 'prepaid-10' } }], requestedBy: 'alice-admin', orderDate: now, _productId: 'p-crash',
+      saga: [
+        { name: 'allocate-msisdn', status: 'done', at: now, output: { msisdn: '491700000042' } },
+        { name: 'allocate-sim', status: 'done', at: now, output: { iccid: '8999700000000000002', supi, simType: 'physical' } },
+        { name: 'provision-udr', status: 'started', at: now },
+      ],
+    })
+    t.udr.data.set(`/nudr-dr/v2/subscription-data/${supi}/authentication-data/authentication-subscription`, { partial: true })
+    const again = await t.req('POST', ORDERS, { body: newOrder(), headers: { 'idempotency-key': 'crash-2' } })
     expect(again.status).to.equal(200)
     expect(again.body.state, again.text).to.equal('completed')
-    expect(t.chf.accounts.size).to.equal(1)
+    expect(again.body.saga.map((x: any) => `${x.name}:${x.status}`)).to.deep.equal(['allocate-msisdn:done', 'allocate-sim:done', 'provision-udr:done', 'create-chf-account:done', 'activate:done'])
+    const p = (await t.req('GET', `${PRODUCTS}/p-crash`)).body
+    expect(p).to.include({ msisdn: '491700000042', supi, status: 'active' })
+    expect(t.chf.calls.filter((c) => c.method === 'CreateAccount')).to.have.length(1)
+    expect((t.udr.data.get(`/nudr-dr/v2/subscription-data/${supi}/authentication-data/authentication-subscription`) as any).encPermanentKey).to.equal('465b5ce8b199b49faa5f0a2ee238a6bc')
+    // the BSS's start() resumes such orders by itself as well
+    expect(await t.bss.orders.resumeInterrupted()).to.equal(0)
   })
 
   it('order errors: 400 naming the field, 404, 409, 403 for selfcare', async () => {
