@@ -109,9 +109,10 @@ class MongoAdapterCollection<T extends Doc> implements Collection<T> {
   }
 
   async insertOne(doc: T): Promise<string> {
-    const _id = doc._id === undefined || doc._id === null ? newId() : doc._id
+    const { _id: given, ...rest } = doc
+    const _id = given === undefined || given === null ? newId() : given
     if (typeof _id !== 'string') throw new Error('_id must be a string')
-    await this.guard(() => this.c.insertOne(this.bson({ _id, ...doc })))
+    await this.guard(() => this.c.insertOne(this.bson({ _id, ...rest })))
     return _id
   }
 

@@ -95,8 +95,9 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   private insert(doc: Doc): string {
+    const { _id: given, ...rest } = doc
     const _id = idOf(doc) ?? newId()
-    const full = { _id, ...doc }
+    const full = { _id, ...rest }
     guardUnique(this.name, () => this.store.stmt(`INSERT INTO ${this.t()} (_id, doc) VALUES (?, ?)`).run(_id, JSON.stringify(full)))
     return _id
   }

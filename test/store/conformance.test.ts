@@ -63,6 +63,8 @@ export function runConformance(t: Target): void {
       expect(await c.insertOne({ _id: 'mine', a: 1 })).to.equal('mine')
       expect(await c.findOne({ _id: 'mine' })).to.deep.equal({ _id: 'mine', a: 1 })
       expect(await c.findOne({ _id: 'absent' })).to.equal(null)
+      const id2 = await c.insertOne({ _id: undefined, b: 1 })
+      expect(await c.findOne({ b: 1 })).to.deep.equal({ _id: id2, b: 1 })
       await rejectsWith(c.insertOne({ _id: 'mine', a: 2 }), DuplicateKeyError)
     })
 
