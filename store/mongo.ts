@@ -166,7 +166,9 @@ class MongoAdapterCollection<T extends Doc> implements Collection<T> {
 
   async createIndex(spec: IndexSpec): Promise<void> {
     const keys = Object.fromEntries(spec.fields.map((f) => [f, 1 as const]))
-    await this.guard(() => this.c.createIndex(keys, { unique: !!spec.unique, name: spec.name ?? spec.fields.join('_') }))
+    // Without a name the server's default (`supi_1`) is used, so an index a free5GC webconsole
+    // already made on the same keys is recognised instead of conflicting by name.
+    await this.guard(() => this.c.createIndex(keys, { unique: !!spec.unique, ...(spec.name ? { name: spec.name } : {}) }))
   }
 }
 
