@@ -31,7 +31,7 @@ export class SpendingLimitService {
   constructor(private readonly d: { store: ChfStore; outbox: Outbox; clock: () => Date; events?: import('../sbi/ports.ts').EventSink }) {}
 
   private statusOf(acct: AccountDoc, ids: string[] | undefined, notifId?: string): SpendingLimitStatus {
-    const all = counterStatuses(acct.plan, bundleViews(acct), acct.available, this.d.clock())
+    const all = counterStatuses(acct.plan, bundleViews(acct), acct.balance + acct.creditLimit, this.d.clock())
     const statusInfos: SpendingLimitStatus['statusInfos'] = {}
     for (const [id, st] of Object.entries(all)) if (!ids?.length || ids.includes(id)) statusInfos[id] = { policyCounterId: id, currentStatus: st }
     return { supi: acct._id, ...(notifId ? { notifId } : {}), statusInfos }
@@ -77,7 +77,7 @@ export class SpendingLimitService {
 
   /** Records the current statuses without notifying (on subscribe: the answer carries them). */
   private async settle(acct: AccountDoc): Promise<void> {
-    const now = counterStatuses(acct.plan, bundleViews(acct), acct.available, this.d.clock())
+    const now = counterStatuses(acct.plan, bundleViews(acct), acct.balance + acct.creditLimit, this.d.clock())
     const set: Record<string, string> = {}
     for (const [id, st] of Object.entries(now)) if (acct.policyCounters?.[id] === undefined) set[`policyCounters.${id}`] = st
     if (Object.keys(set).length) await this.d.store.accounts.updateOne({ _id: acct._id }, { $set: set })
@@ -87,7 +87,7 @@ export class SpendingLimitService {
   async reevaluate(supi: string): Promise<string[]> {
     const acct = await this.d.store.getAccount(supi)
     if (!acct) return []
-    const now = counterStatuses(acct.plan, bundleViews(acct), acct.available, this.d.clock())
+    const now = counterStatuses(acct.plan, bundleViews(acct), acct.balance + acct.creditLimit, this.d.clock())
     const changed: string[] = []
     for (const [id, st] of Object.entries(now)) {
       const old = acct.policyCounters?.[id]

@@ -130,7 +130,7 @@ export interface SessionDoc extends Record<string, unknown> {
   ratType?: string
   oneTimeEvent?: boolean
   rgs: Record<string, RgState>
-  /** Identities of the usage reports already applied (last 256). */
+  /** Identities of the usage reports already applied (last 64). */
   applied: string[]
   last?: { fp: string; isn: number; answer: unknown; status: number }
   /** Earliest reservation expiry (sweeper index); absent when nothing is reserved. */

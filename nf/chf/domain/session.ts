@@ -105,11 +105,11 @@ export interface PlannedOp {
   rated: RatedUsageDoc[]
   answer: ChargingDataResponse
   events: { type: string; data: Record<string, unknown> }[]
-  /** Rating groups now exhausted / granted again (for notifications and spending-limit). */
+  /** Used units were committed (balance or bundles consumed): policy counters may have changed. */
   moneyTouched: boolean
 }
 
-const MAX_APPLIED = 256
+const MAX_APPLIED = 64
 
 /** Identity of one usage report: free5GC never increments invocationSequenceNumber, so a replay is recognised by the report itself. */
 export function reportId(req: ChargingDataRequest, muu: MultipleUnitUsage, c: UsedUnitContainer): string {
@@ -240,7 +240,6 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
     if (r.money) work.money(0, -r.money)
     for (const [key, units] of Object.entries(r.bundles)) work.bundleDelta(key, 0, -units)
     st.reservation = undefined
-    moneyTouched = true
   }
 
   const commit = (st: RgState, muu: MultipleUnitUsage, c: UsedUnitContainer, id: string) => {
@@ -271,6 +270,7 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
       work.money(-amount, -fromOwn)
       moneyTouched = true
     }
+    if (units > 0) moneyTouched = true
     st.lastReportAt = end.toISOString()
     st.usedUnits += units
     st.amount += amount
@@ -306,7 +306,6 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
     if (g.moneyReserve) {
       work.money(0, g.moneyReserve)
       moneyReserved += g.moneyReserve
-      moneyTouched = true
     }
     if (g.units > 0) {
       st.reservation = {
