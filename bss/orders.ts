@@ -388,14 +388,17 @@ export class Orders {
     const plan = prod.plan.offering
     const back: SubscriberState = state === 'ACTIVE' ? 'SUSPENDED' : 'ACTIVE'
     const key = `${prod.id}:${state}:${this.now()}`
+    // policy-data (the PCF bars) and am-data / smf-selection data with odbPacketServices (the UDM's view)
+    const stateWrites = (st: SubscriberState) =>
+      udrWrites(config, plan, { supi: prod.supi, msisdn: prod.msisdn, k: '', opc: '' }, st).filter((w) => ['am-data', 'smf-selection-subscription-data', 'policy-am-data', 'policy-sm-data'].includes(w.name))
     return [
       {
         name: 'udr-policy-state',
         run: async () => {
-          for (const w of policyWrites(config, plan, prod.supi, state)) await udr.put(w)
+          for (const w of stateWrites(state)) await udr.put(w)
         },
         compensate: async () => {
-          for (const w of policyWrites(config, plan, prod.supi, back)) await udr.put(w)
+          for (const w of stateWrites(back)) await udr.put(w)
         },
       },
       {

@@ -125,11 +125,11 @@ export function udrWrites(cfg: MvnoConfig, o: Offering, keys: SubscriberKeys, st
       path: `${base}/subscription-data/${ue}/authentication-data/authentication-subscription`,
       body: authSubscription(keys),
     },
-    { name: 'am-data', path: `${base}/subscription-data/${ue}/${plmn}/provisioned-data/am-data`, body: amData(cfg, keys, ueAmbr) },
+    { name: 'am-data', path: `${base}/subscription-data/${ue}/${plmn}/provisioned-data/am-data`, body: withOdb(amData(cfg, keys, ueAmbr), state) },
     {
       name: 'smf-selection-subscription-data',
       path: `${base}/subscription-data/${ue}/${plmn}/provisioned-data/smf-selection-subscription-data`,
-      body: smfSelection(cfg),
+      body: withOdb(smfSelection(cfg), state),
     },
     { name: 'sm-data', path: `${base}/subscription-data/${ue}/${plmn}/provisioned-data/sm-data`, body: smData(cfg, o) },
     ...policyWrites(cfg, o, keys.supi, state),
@@ -143,6 +143,11 @@ export function policyWrites(cfg: MvnoConfig, o: Offering, supi: string, state: 
     { name: 'policy-am-data', path: `${base}/policy-data/ues/${ue}/am-data`, body: amPolicyData(o, state) },
     { name: 'policy-sm-data', path: `${base}/policy-data/ues/${ue}/sm-data`, body: smPolicyData(cfg, o, state) },
   ]
+}
+
+/** A suspended subscriber is barred from packet services in the UDM's data too (TS 29.571 OdbPacketServices). */
+function withOdb<T extends Record<string, unknown>>(d: T, state: SubscriberState): T {
+  return state === 'ACTIVE' ? d : { ...d, odbPacketServices: 'ALL_PACKET_SERVICES' }
 }
 
 export function authSubscription(keys: SubscriberKeys) {

@@ -149,6 +149,8 @@ describe('BSS orders (TMF622 saga)', function () {
     const s1 = await t.req('POST', ORDERS, { body: { productOrderItem: [{ action: 'suspend', product: { id: pid } }] } })
     expect(s1.body.state, s1.text).to.equal('completed')
     expect((t.udr.data.get(polPath) as any).mvnoSubscriberState).to.equal('SUSPENDED')
+    const amPath = [...t.udr.data.keys()].find((k) => k.endsWith('/provisioned-data/am-data'))!
+    expect((t.udr.data.get(amPath) as any).odbPacketServices).to.equal('ALL_PACKET_SERVICES')
     expect(t.chf.accounts.get(supi).state).to.equal('BARRED')
     expect((await t.req('GET', `${PRODUCTS}/${pid}`)).body.status).to.equal('suspended')
     expect((await t.req('POST', ORDERS, { body: { productOrderItem: [{ action: 'suspend', product: { id: pid } }] } })).status).to.equal(409)
@@ -156,6 +158,7 @@ describe('BSS orders (TMF622 saga)', function () {
     const s2 = await t.req('POST', ORDERS, { body: { productOrderItem: [{ action: 'resume', product: { id: pid } }] } })
     expect(s2.body.state).to.equal('completed')
     expect((t.udr.data.get(polPath) as any).mvnoSubscriberState).to.equal('ACTIVE')
+    expect((t.udr.data.get(amPath) as any).odbPacketServices).to.equal(undefined)
     expect(t.chf.accounts.get(supi).state).to.equal('ACTIVE')
 
     const m = await t.req('POST', ORDERS, { body: { productOrderItem: [{ action: 'modify', product: { id: pid }, productOffering: { id: 'postpaid-50' } }] } })
