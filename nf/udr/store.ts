@@ -373,9 +373,9 @@ export class UdrStore {
   /** SessionManagementSubscriptionData list, filtered like free5GC's UDR (slice, then DNN present). */
   async querySmData(ueId: string, plmn: string, f: { singleNssai?: Snssai; dnn?: string } = {}): Promise<Record<string, unknown>[]> {
     const c = this.coll(COLLECTIONS.smData)
-    let docs = await c.find({ ueId, servingPlmnId: plmn })
+    let docs = await c.find({ ueId, servingPlmnId: plmn }, { sort: { _id: 1 } })
     if (docs.length === 0) {
-      const any = await c.find({ ueId })
+      const any = await c.find({ ueId }, { sort: { _id: 1 } })
       const plmns = [...new Set(any.map((d) => d.servingPlmnId))]
       docs = any.filter((d) => d.servingPlmnId === plmns[0])
     }
@@ -406,7 +406,12 @@ export class UdrStore {
     const c = this.coll(COLLECTIONS.smData)
     const prev = await c.find({ ueId, servingPlmnId: plmn })
     await c.deleteMany({ ueId, servingPlmnId: plmn })
-    for (const item of list) await c.insertOne({ ...smDataForStore(strip(item)!), ueId, servingPlmnId: plmn, _id: this.newId() })
+    // `_id`s sort in list order, so the list reads back as provisioned (PATCH paths index it).
+    let i = 0
+    for (const item of list) {
+      const _id = `${ueId}:${plmn}:${String(i++).padStart(3, '0')}:${this.newId()}`
+      await c.insertOne({ ...smDataForStore(strip(item)!), ueId, servingPlmnId: plmn, _id })
+    }
     const before = this.smDataAsMap(prev.map((d) => smDataFromStore(strip(d)!)))
     const after = this.smDataAsMap(list.map((v) => strip(v)!))
     await this.changed('subscription-data', ueId, this.smResource(ueId, plmn), before, after)

@@ -193,6 +193,16 @@ describe('UDR Nudr_DR', () => {
       expect(web.body[0].dnnConfigurations).to.have.property('web.apn')
     })
 
+    it('provisioning PATCH of sm-data (JSON patch rooted at the list), ARP still checked', async () => {
+      const base = `/nudr-dr/v2/subscription-data/${SUPI}/${PLMN}/provisioned-data/sm-data`
+      const p = await udr.request('PATCH', base, [{ op: 'replace', path: '/0/dnnConfigurations/internet/sessionAmbr/uplink', value: '7 Mbps' }], JSON_PATCH)
+      expect(p.status).to.equal(204)
+      const g = await udr.request('GET', base, undefined, { query: { 'single-nssai': JSON.stringify({ sst: 1, sd: '010203' }) } })
+      expect(g.body[0].dnnConfigurations.internet.sessionAmbr.uplink).to.equal('7 Mbps')
+      const bad = await udr.request('PATCH', base, [{ op: 'replace', path: '/0/dnnConfigurations/internet/5gQosProfile/arp/preemptVuln', value: 'SOMETIMES' }], JSON_PATCH)
+      expect(bad.status).to.equal(400)
+    })
+
     it('refuses an ARP outside the 3GPP enums (it would crash the Open5GS SMF)', async () => {
       const r = await udr.request('PUT', `/nudr-dr/v2/subscription-data/${SUPI}/${PLMN}/provisioned-data/sm-data`, [
         { singleNssai: { sst: 1 }, dnnConfigurations: { internet: { pduSessionTypes: { defaultSessionType: 'IPV4' }, sscModes: { defaultSscMode: 'SSC_MODE_1' }, '5gQosProfile': { '5qi': 9, arp: { priorityLevel: 8, preemptCap: 'MAYBE', preemptVuln: 'NOT_PREEMPTABLE' } } } } },

@@ -8,7 +8,7 @@
  * (domain/secrets.ts) and no other answer, notification or log line carries them.
  */
 import { created, noContent, ok, problem, type OperationHandlers, type SbiRequest } from '../../sbi/types.ts'
-import type { UdrStore, Kind } from '../store.ts'
+import { applyPatch, type UdrStore, type Kind } from '../store.ts'
 import { opcFromOp, redactAuthSubscription } from '../domain/secrets.ts'
 import { checkSmData, type InvalidField } from '../domain/subscription.ts'
 import { guard, objectBody, pduSessionIdParam, q, snssaiQuery } from './common.ts'
@@ -183,6 +183,30 @@ export function subscriptionDataHandlers(udr: UdrStore): OperationHandlers {
       if (bad.length) invalid(bad)
       const r = await udr.putSmData(k.ueId, k.servingPlmnId, list)
       return r.created ? created(req.apiRoot + req.path, list) : noContent()
+    },
+    /**
+     * Provisioning PATCH of sm-data: an RFC 6902 patch whose root is the list (`/0/dnnConfigurations/internet/
+     * sessionAmbr/uplink`), or a merge patch `{ "<slice index>": … }` is not offered since lists do not merge.
+     */
+    ModifySmData: async (req) => {
+      const k = uePlmn(req)
+      if (!Array.isArray(req.body)) throw problem(400, 'MANDATORY_IE_INCORRECT', 'sm-data takes a JSON patch (array) whose root is the list')
+      const list = await udr.querySmData(k.ueId, k.servingPlmnId)
+      if (list.length === 0) {
+        const e = await udr.notFound(k.ueId, 'sm-data')
+        throw problem(404, e.cause3gpp, e.message)
+      }
+      const wrapped = (req.body as Record<string, unknown>[]).map((op) => ({
+        ...op,
+        path: `/l${String(op?.path ?? '')}`,
+        ...(typeof op?.from === 'string' ? { from: `/l${op.from}` } : {}),
+      }))
+      const patched = await guard(async () => applyPatch({ l: list }, wrapped).doc.l as Record<string, unknown>[])
+      if (!Array.isArray(patched)) throw problem(400, 'MANDATORY_IE_INCORRECT', 'the patch must leave a list')
+      const bad = patched.flatMap((d, i) => checkSmData(d, `/${i}`))
+      if (bad.length) invalid(bad)
+      await udr.putSmData(k.ueId, k.servingPlmnId, patched)
+      return noContent()
     },
     DeleteSmData: async (req) => {
       const k = uePlmn(req)
