@@ -87,8 +87,13 @@ export class PeerSubscriptions {
         return {}
       }
     }
-    const ue = await this.store.getUe(supi)
-    const slc = ue?.slc
+    let slc = (await this.store.getUe(supi))?.slc
+    // Another session (maybe on another instance) is subscribing right now: wait for its answer, so
+    // that concurrent first sessions decide from the same statuses.
+    for (let i = 0; slc?.state === 'pending' && i < 40; i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      slc = (await this.store.getUe(supi))?.slc
+    }
     if (slc?.state === 'active' && slc.uri && counterIds.some((id) => !slc.policyCounterIds.includes(id))) {
       const all = [...new Set([...slc.policyCounterIds, ...counterIds])]
       try {

@@ -172,3 +172,33 @@ describe('PCF Npcf_SMPolicyControl over HTTP/2 (free5GC and Open5GS SMF bodies)'
     }
   })
 })
+
+describe('PCF: concurrent first sessions of one SUPI', () => {
+  it('subscribe at the CHF once and both decide from its statuses', async function () {
+    this.timeout(120_000)
+    const udr = await startFakeUdr()
+    const chf = await startFakeChf()
+    const smf = await startFakePeer()
+    chf.statuses['data-allowance'] = 'exhausted'
+    chf.setHandler(async (r) => {
+      await new Promise((res) => setTimeout(res, 150)) // a slow CHF
+      if (r.method === 'POST') {
+        return { status: 201, body: { supi: r.body.supi, statusInfos: { 'data-allowance': { policyCounterId: 'data-allowance', currentStatus: 'exhausted' } } }, headers: { location: `${chf.url}/nchf-spendinglimitcontrol/v1/subscriptions/1` } }
+      }
+      return undefined
+    })
+    udr.smData.set(SUPI, smPolicyData())
+    const pcf = await startTestNf(createPcf, { name: 'pcf', peers: { udr: [udr.url], chf: [chf.url] } })
+    try {
+      const [a, b] = await Promise.all([
+        pcf.request('POST', `${SM}/sm-policies`, f5SmCreate(smf.url)),
+        pcf.request('POST', `${SM}/sm-policies`, f5SmCreate(smf.url, { pduSessionId: 2 })),
+      ])
+      expect(chf.requests.filter((r) => r.method === 'POST')).to.have.length(1)
+      for (const r of [a, b]) expect((Object.values(r.body.sessRules)[0] as any).authSessAmbr.downlink).to.equal('1 Mbps')
+    } finally {
+      await pcf.close()
+      await Promise.all([udr.close(), chf.close(), smf.close()])
+    }
+  })
+})
