@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { newOrder, seed, startBssTest, token, type BssTest } from './harness.ts'
+import { newOrder, seed, simCsv, startBssTest, token, type BssTest } from './harness.ts'
 
 const ORDERS = '/productOrderingManagement/v4/productOrder'
 const PRODUCTS = '/productInventory/v4/product'
@@ -53,6 +53,21 @@ describe('BSS orders (TMF622 saga)', function () {
     // inventory moved
     expect((await t.req('GET', '/resourceInventory/v1/sim/8999700000000000001')).body.status).to.equal('allocated')
     expect((await t.req('GET', '/resourceInventory/v1/msisdn/491700000000')).body.status).to.equal('allocated')
+  })
+
+  it('an eSIM order hands out the profile and its LPA activation code', async () => {
+    const imp = await t.req('POST', '/resourceInventory/v1/sim/import?type=esim&smdp=smdp.example.org', { raw: simCsv(1, 500) })
+    expect(imp.body.imported).to.equal(1)
+    const r = await t.req('POST', ORDERS, { body: newOrder(undefined, { simType: 'esim' }) })
+    expect(r.body.state, r.text).to.equal('completed')
+    const p = (await t.req('GET', `${PRODUCTS}/${r.body.product.id}`)).body
+    expect(p.simType).to.equal('esim')
+    expect(p.supi).to.equal('imsi-999700000000500')
+    expect(p.activationCode).to.match(/^LPA:1\$smdp\.example\.org\$[0-9A-F-]+$/)
+    // no eSIM left: 409 in the order's failure
+    const none = await t.req('POST', ORDERS, { body: newOrder(undefined, { simType: 'esim' }) })
+    expect(none.body.state).to.equal('failed')
+    expect(none.body.failure.code).to.equal('SIM_POOL_EXHAUSTED')
   })
 
   it('same Idempotency-Key: the stored order comes back, nothing runs twice', async () => {
