@@ -154,8 +154,9 @@ export function decideSmPolicy(input: SmPolicyInput): SmPolicyOutcome {
   const authDefQos: NonNullable<SmPolicyDecision['sessRules'][string]['authDefQos']> = { '5qi': fiveQi, arp }
   if (typeof priorityLevel === 'number') authDefQos.priorityLevel = priorityLevel
 
-  // The default QoS data also carries the AMBR as MBR: Open5GS's SMF ignores sessRules in an
-  // update-notify and re-applies only pccRules/qosDecs, so a throttle reaches it this way too.
+  // The default QoS data also carries the AMBR as MBR. A throttle reaches both SMFs this way: Open5GS
+  // ignores sessRules in an update-notify, and free5GC stores a changed session rule without
+  // re-applying it, but rebuilds a rule's data path (QER) when its QoS data changes.
   const qosDecs: Record<string, QosData> = {
     [DEFAULT_QOS_ID]: {
       qosId: DEFAULT_QOS_ID,
