@@ -17,6 +17,15 @@ import { createEventSink } from '../nf/sbi/events.ts'
 import type { NfContext, NfModule, NfName, NfType, PeerResolver, SbiClient, TokenProvider } from '../nf/sbi/ports.ts'
 import { scpDiscoveryHeaders } from '../nf/nrf-client/scp.ts'
 import type { SbiService } from '../nf/sbi/types.ts'
+import { createUdr } from '../nf/udr/index.ts'
+import { createUdm } from '../nf/udm/index.ts'
+import { createPcf } from '../nf/pcf/index.ts'
+import { createChf } from '../nf/chf/index.ts'
+import { createBss } from '../bss/index.ts'
+import { createNrfClient, stableInstanceId } from '../nf/nrf-client/index.ts'
+import { createAccessTokenVerifier } from '../nf/sbi/oauth2.ts'
+import { registerEventFeed } from '../nf/sbi/event-feed.ts'
+import { readFileSync } from 'node:fs'
 
 export const ALL_NFS: NfName[] = ['udr', 'udm', 'pcf', 'chf', 'bss']
 const NF_TYPES: Record<Exclude<NfName, 'bss'>, NfType> = { udr: 'UDR', udm: 'UDM', pcf: 'PCF', chf: 'CHF' }
@@ -28,21 +37,11 @@ interface BssApp {
   stop?(): Promise<void>
 }
 
-/** Loaded lazily so `mvno start --nf udm` does not load the BSS and its dependencies. */
-async function loadFactory(nf: NfName): Promise<SbiFactory> {
-  switch (nf) {
-    case 'udr':
-      return (await import('../nf/udr/index.ts')).createUdr
-    case 'udm':
-      return (await import('../nf/udm/index.ts')).createUdm
-    case 'pcf':
-      return (await import('../nf/pcf/index.ts')).createPcf
-    case 'chf':
-      return (await import('../nf/chf/index.ts')).createChf
-    default:
-      throw new Error(`${nf} is not an SBI NF`)
-  }
-}
+/**
+ * Static imports on purpose: a dynamic import() next to a CommonJS-loaded caller (mocha + tsx) gives
+ * a second copy of every shared module (two ProblemError classes, two metric registries).
+ */
+const FACTORIES: Record<Exclude<NfName, 'bss'>, SbiFactory> = { udr: createUdr, udm: createUdm, pcf: createPcf, chf: createChf }
 
 export interface RunningNf {
   name: NfName
@@ -119,16 +118,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
   const effective: MvnoConfig = { ...config, peers: peersConfig }
 
   const rawClient = createSbiClient({ log, timeoutMs: config.sbi.clientTimeoutMs, caFile: config.sbi.tls?.ca })
-  let nrf: NrfClientLike | undefined
-  let stableInstanceId: ((store: DocumentStore, nf: string, configured?: string) => Promise<string>) | undefined
-  try {
-    const mod = await import('../nf/nrf-client/index.ts')
-    nrf = mod.createNrfClient({ config: effective, store, client: rawClient, log: log.child({ nf: 'nrf-client' }), clock }) as NrfClientLike
-    stableInstanceId = (await import('../nf/nrf-client/instance-id.ts')).stableInstanceId
-  } catch (err) {
-    if (config.nrf.uri) throw err
-    log.debug({ err }, 'NRF client unavailable; static peers only')
-  }
+  const nrf: NrfClientLike = createNrfClient({ config: effective, store, client: rawClient, log: log.child({ nf: 'nrf-client' }), clock }) as NrfClientLike
   const client = nrf?.tokens ? createSbiClient({ log, timeoutMs: config.sbi.clientTimeoutMs, caFile: config.sbi.tls?.ca, tokens: nrf.tokens }) : rawClient
   const peers = nrf?.peers ?? staticPeers(effective)
   const outbox: RunningOutbox = createOutbox({ store, client, log: log.child({ component: 'outbox' }), clock, expiresInMs: config.outbox.expiresInMs, pollMs: config.outbox.pollMs })
@@ -161,11 +151,9 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
       if (config[name].enabled === false) continue
       const ctx: NfContext = { name, config: effective, store, client, outbox, events, peers: nrf?.peersFor?.(name) ?? peers, log: log.child({ nf: name }), clock, apiRoot: '' }
       if (config.scp?.uri) ctx.client = viaScp(client, config.scp.uri, NF_TYPES[name])
-      const module = await (await loadFactory(name))(ctx)
-      const nfInstanceId = stableInstanceId ? await stableInstanceId(store, name, config[name].nfInstanceId) : undefined
-      if (config.oauth2.enabled && nfInstanceId) {
-        const { createAccessTokenVerifier } = await import('../nf/sbi/oauth2.ts')
-        const { readFileSync } = await import('node:fs')
+      const module = await FACTORIES[name](ctx)
+      const nfInstanceId = await stableInstanceId(store, name, config[name].nfInstanceId)
+      if (config.oauth2.enabled) {
         if (!config.oauth2.nrfPublicKey) throw new Error('oauth2.enabled needs oauth2.nrfPublicKey (the NRF public key or certificate PEM file)')
         // free5GC's NRF leaves `aud` empty unless the consumer named a target instance: accept a
         // token without audience, but never one addressed to another NF.
@@ -188,18 +176,13 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
       servers.push(server)
       modules.push(module)
       running.push({ name, url: ctx.apiRoot, nfInstanceId })
-      if (nrf && nfInstanceId) await nrf.register({ name, module, apiRoot: ctx.apiRoot, nfInstanceId })
+      await nrf.register({ name, module, apiRoot: ctx.apiRoot, nfInstanceId })
     }
 
     if (config.grpc.port !== 0 || modules.some((m) => m.registerGrpc)) {
       grpcServer = new grpc.Server()
       for (const m of modules) m.registerGrpc?.(grpcServer)
-      try {
-        const { registerEventFeed } = await import('../nf/sbi/event-feed.ts')
-        registerEventFeed(grpcServer, store)
-      } catch (err) {
-        log.warn({ err }, 'EventFeed unavailable')
-      }
+      registerEventFeed(grpcServer, store)
       const host = config.grpc.host ?? sbiHost
       const port = await new Promise<number>((resolve, reject) =>
         grpcServer!.bindAsync(`${host}:${config.grpc.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
@@ -212,7 +195,6 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
     if (chosen.includes('bss') && config.bss.enabled !== false) {
       const bssConfig: MvnoConfig = grpcAddress ? { ...effective, grpc: { ...effective.grpc, port: Number(grpcAddress.split(':').pop()) } } : effective
       const ctx: NfContext = { name: 'bss', config: bssConfig, store, client, outbox, events, peers, log: log.child({ nf: 'bss' }), clock, apiRoot: '' }
-      const { createBss } = await import('../bss/index.ts')
       const app = (await createBss(ctx)) as unknown as BssApp
       const server = http.createServer(app.app)
       await new Promise<void>((resolve, reject) => {

@@ -75,7 +75,14 @@ export interface CollectionOptions {
 }
 
 /** Thrown by insertOne/replaceOne/updateOne when a unique index would be violated. */
+const DUPLICATE_BRAND = Symbol.for('open-mvno.DuplicateKeyError')
+
 export class DuplicateKeyError extends Error {
+  /** `instanceof` by brand, so a second copy of this module (require vs import()) still matches. */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[DUPLICATE_BRAND] === true
+  }
+  readonly [DUPLICATE_BRAND] = true
   readonly code = 'DUPLICATE_KEY'
   constructor(readonly collection: string, detail: string) {
     super(`duplicate key in ${collection}: ${detail}`)

@@ -43,7 +43,14 @@ export interface SbiClientResponse<T = unknown> {
 }
 
 /** Thrown when no candidate answered (connection refused/reset, timeout). Codes are stable. */
+const CLIENT_ERROR_BRAND = Symbol.for('open-mvno.SbiClientError')
+
 export class SbiClientError extends Error {
+  /** `instanceof` by brand, so a second copy of this module (require vs import()) still matches. */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[CLIENT_ERROR_BRAND] === true
+  }
+  readonly [CLIENT_ERROR_BRAND] = true
   constructor(readonly code: 'SBI_CONNECT_FAILED' | 'SBI_TIMEOUT' | 'SBI_STREAM_ERROR', message: string, readonly uri: string) {
     super(message)
     this.name = 'SbiClientError'

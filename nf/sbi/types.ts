@@ -30,7 +30,17 @@ export interface ProblemDetails {
  * The one typed error of the SBI layer. Domain code may throw it (or return a typed result that
  * the api layer maps to it); the runtime turns it into `application/problem+json`.
  */
+const PROBLEM_BRAND = Symbol.for('open-mvno.ProblemError')
+
 export class ProblemError extends Error {
+  /**
+   * `instanceof` by brand, not by prototype: under mocha + tsx a module can be loaded twice (once
+   * through require, once through import()), and an error thrown by one copy must still be ours.
+   */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[PROBLEM_BRAND] === true
+  }
+  readonly [PROBLEM_BRAND] = true
   readonly status: number
   readonly cause3gpp: string | undefined
   readonly invalidParams: InvalidParam[] | undefined

@@ -1,7 +1,8 @@
 /**
  * Spending-limit policy counters (TS 29.594 PolicyCounterInfo) derived from an account: the plan names
  * the counters; the default is `data-allowance` over the volume bundles, `normal` → `warning` at 80 %
- * used → `exhausted` when nothing is left (the statuses the PCF's plans act on, nf/pcf). Pure.
+ * used → `on-balance` when the bundles are used up but the balance still pays for data →
+ * `exhausted` when nothing is left (the PCF's plans act on `exhausted`, nf/pcf). Pure.
  */
 import type { BundleView, PolicyCounterDef, RatingPlan } from './types.ts'
 
@@ -20,11 +21,16 @@ export function counterStatuses(plan: RatingPlan, bundles: BundleView[], availab
     const total = mine.reduce((a, b) => a + b.total, 0)
     const remaining = mine.reduce((a, b) => a + Math.max(0, b.remaining), 0)
     if (total === 0) {
-      out[c.id] = availableMoney > 0 || plan.finalUnitAction === 'THROTTLE' ? 'normal' : 'exhausted'
+      out[c.id] = moneyBuysUnits(plan, c, availableMoney) || plan.finalUnitAction === 'THROTTLE' ? 'normal' : 'exhausted'
       continue
     }
     if (remaining === 0) {
-      out[c.id] = 'exhausted'
+      // The allowance is used up. On a THROTTLE plan that is the fair-use limit: slow down at once.
+      // Otherwise, as long as the balance pays for data the subscriber is served at full speed
+      // ('on-balance'); only when neither bundle nor money is left is the counter 'exhausted',
+      // the moment the CHF also answers a zero grant with its final-unit indication — and a top-up
+      // brings it back.
+      out[c.id] = plan.finalUnitAction !== 'THROTTLE' && moneyBuysUnits(plan, c, availableMoney) ? 'on-balance' : 'exhausted'
       continue
     }
     const used = (total - remaining) / total
@@ -32,4 +38,14 @@ export function counterStatuses(plan: RatingPlan, bundles: BundleView[], availab
     out[c.id] = hit ? hit.status : 'normal'
   }
   return out
+}
+
+/** Whether the money can pay for at least one price step of a home tariff in the counter's unit. */
+function moneyBuysUnits(plan: RatingPlan, c: PolicyCounterDef, money: number): boolean {
+  const unit = c.unit ?? 'VOLUME'
+  const prices = plan.tariffs
+    .filter((t) => t.unit === unit && !t.zone && (c.ratingGroup === undefined || t.ratingGroup === c.ratingGroup))
+    .map((t) => t.price)
+  if (!prices.length) return false
+  return money >= Math.min(...prices)
 }
