@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import type { EventSink } from '../sbi/ports.ts'
 import type { BundleView, FinalAction, RatingPlan, Tariff, UnitKind } from './domain/types.ts'
 import { bundleKey, type AccountDoc, type BundleDoc, type ChfStore, type RatedUsageDoc } from './store.ts'
+import { nextRenewal, renewBundle } from './domain/bundles.ts'
 
 export class AccountError extends Error {
   constructor(
@@ -183,6 +184,8 @@ export class AccountService {
       updatedAt: now,
       version: 0,
     }
+    const renewal = nextRenewal(Object.values(bundles))
+    if (renewal) doc.nextBundleRenewal = renewal
     if (await this.d.store.insertAccount(doc)) {
       await this.d.events.emit('chf', { type: 'chf.account.created', supi: i.supi, data: { planId: plan.planId, balance, currency: doc.currency } })
       return doc
@@ -224,6 +227,7 @@ export class AccountService {
       if (account.idem?.[key]) return account
       throw new AccountError('ALREADY_EXISTS', `bundle ${bundle.id} exists`)
     }
+    await this.refreshRenewal(supi)
     await this.d.events.emit('chf', { type: 'chf.bundle.added', supi, data: { bundleId: bundle.id, unit: bundle.unit, total: bundle.total, ratingGroup: bundle.ratingGroup } })
     await this.d.onChanged?.(supi, 'bundle')
     return account
@@ -267,12 +271,53 @@ export class AccountService {
         { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}), $inc: { version: 1, available: plan.creditLimit - a.creditLimit } },
       )
       if (r.matched === 1) {
+        await this.refreshRenewal(supi)
         await this.d.events.emit('chf', { type: 'chf.plan.changed', supi, data: { planId: plan.planId } })
         await this.d.onChanged?.(supi, 'plan')
         return this.get(supi)
       }
     }
     throw new AccountError('FAILED_PRECONDITION', 'account busy, retry')
+  }
+
+  /** Keeps `nextBundleRenewal` (sweeper index) equal to the earliest period end of the recurring bundles. */
+  private async refreshRenewal(supi: string): Promise<void> {
+    const a = await this.d.store.getAccount(supi)
+    if (!a) return
+    const next = nextRenewal(Object.values(a.bundles ?? {}))
+    if (next === a.nextBundleRenewal) return
+    await this.d.store.accounts.updateOne({ _id: supi }, next ? { $set: { nextBundleRenewal: next } } : { $unset: { nextBundleRenewal: '' } })
+  }
+
+  /**
+   * Refills recurring bundles whose period ended (with rollover), as one compare-and-set on the account
+   * version per account; returns the supis renewed.
+   */
+  async renewBundles(): Promise<string[]> {
+    const now = this.d.clock()
+    const due = await this.d.store.accounts.find({ nextBundleRenewal: { $lte: now.toISOString() } }, { limit: 500 })
+    const renewed: string[] = []
+    for (const first of due) {
+      for (let attempt = 0, a: AccountDoc | null = first; a && attempt < 20; attempt++, a = await this.d.store.getAccount(first._id)) {
+        const set: Record<string, unknown> = { updatedAt: now.toISOString() }
+        const after: BundleDoc[] = []
+        for (const [k, b] of Object.entries(a.bundles ?? {})) {
+          const nb = renewBundle(b, now)
+          if (nb) set[`bundles.${k}`] = nb
+          after.push(nb ?? b)
+        }
+        const next = nextRenewal(after)
+        const update = { $set: { ...set, ...(next ? { nextBundleRenewal: next } : {}) }, $inc: { version: 1 }, ...(next ? {} : { $unset: { nextBundleRenewal: '' } }) }
+        const r = await this.d.store.accounts.updateOne({ _id: a._id, version: a.version }, update)
+        if (r.matched === 1) {
+          renewed.push(a._id)
+          await this.d.events.emit('chf', { type: 'chf.bundle.renewed', supi: a._id, data: { bundles: Object.keys(set).filter((k) => k.startsWith('bundles.')).length } })
+          await this.d.onChanged?.(a._id, 'bundle')
+          break
+        }
+      }
+    }
+    return renewed
   }
 
   async setBarred(supi: string, barred: boolean, reason?: string): Promise<AccountDoc> {

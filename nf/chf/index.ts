@@ -88,9 +88,8 @@ export function createChf(ctx: NfContext): ChfModule {
       sweeper = setInterval(() => {
         if (sweeping) return
         sweeping = true
-        charging
-          .expireReservations()
-          .catch((err) => log.warn({ err }, 'reservation sweeper failed'))
+        Promise.all([charging.expireReservations(), accounts.renewBundles()])
+          .catch((err) => log.warn({ err }, 'reservation/bundle sweeper failed'))
           .finally(() => (sweeping = false))
       }, 10_000)
       sweeper.unref()

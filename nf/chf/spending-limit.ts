@@ -75,6 +75,15 @@ export class SpendingLimitService {
     if ((await this.d.store.slc.deleteOne({ _id: id })) === 0) throw problem(404, 'SUBSCRIPTION_NOT_FOUND', `no subscription ${id}`)
   }
 
+  /** Emits chf.balance.low once when the balance falls below the plan's lowBalanceThreshold (claimed with a guarded flag). */
+  private async lowBalance(acct: AccountDoc): Promise<void> {
+    const threshold = acct.plan.lowBalanceThreshold ?? 0
+    const low = threshold > 0 && acct.balance < threshold
+    if (low === !!acct.lowBalance) return
+    const r = await this.d.store.accounts.updateOne({ _id: acct._id, lowBalance: acct.lowBalance === undefined ? { $exists: false } : acct.lowBalance }, { $set: { lowBalance: low } })
+    if (r.matched === 1 && low) await this.d.events?.emit('chf', { type: 'chf.balance.low', supi: acct._id, data: { balance: acct.balance, threshold, currency: acct.currency } })
+  }
+
   /** Records the current statuses without notifying (on subscribe: the answer carries them). */
   private async settle(acct: AccountDoc): Promise<void> {
     const now = counterStatuses(acct.plan, bundleViews(acct), acct.balance + acct.creditLimit, this.d.clock())
@@ -87,6 +96,7 @@ export class SpendingLimitService {
   async reevaluate(supi: string): Promise<string[]> {
     const acct = await this.d.store.getAccount(supi)
     if (!acct) return []
+    await this.lowBalance(acct)
     const now = counterStatuses(acct.plan, bundleViews(acct), acct.balance + acct.creditLimit, this.d.clock())
     const changed: string[] = []
     for (const [id, st] of Object.entries(now)) {

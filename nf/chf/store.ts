@@ -61,6 +61,10 @@ export interface AccountDoc extends Record<string, unknown> {
   pendingOps: number
   /** Outcomes of AccountService calls by idempotency key. */
   idem: Record<string, { at: string; transactionId: string; result?: unknown }>
+  /** Balance below the plan's lowBalanceThreshold (chf.balance.low emitted once per crossing). */
+  lowBalance?: boolean
+  /** Earliest end of period of a recurring bundle (renewal sweeper index). */
+  nextBundleRenewal?: string
   createdAt: string
   updatedAt: string
   version: number
@@ -209,6 +213,7 @@ export class ChfStore {
   async init(): Promise<void> {
     await this.accounts.createIndex({ fields: ['pendingOps'] })
     await this.accounts.createIndex({ fields: ['gpsi'] })
+    await this.accounts.createIndex({ fields: ['nextBundleRenewal'] })
     await this.sessions.createIndex({ fields: ['supi'] })
     await this.sessions.createIndex({ fields: ['nextExpiry'] })
     await this.sessions.createIndex({ fields: ['hasPendingCdr'] })
