@@ -43,7 +43,7 @@ export async function importCommand(args: string[]): Promise<number> {
     const { importOpen5gsSubscribers } = await import('../nf/udr/import-open5gs.ts')
     const udrStore = new UdrStore(store, { kek: config.security.kek })
     await udrStore.init()
-    const r = await importOpen5gsSubscribers({ uri: values.uri, dbName: values.db, udrStore, overwrite: values.overwrite })
+    const r = await importOpen5gsSubscribers({ uri: values.uri, dbName: values.db, udrStore, servingPlmnId: config.plmn.mcc + config.plmn.mnc, overwrite: values.overwrite })
     console.log(`imported ${r.imported}, skipped ${r.skipped}, errors ${r.errors.length}`)
     for (const e of r.errors.slice(0, 20)) console.log(`  ${e.imsi ?? '?'}: ${e.error}`)
     return r.errors.length ? 1 : 0
