@@ -289,7 +289,8 @@ export function createNrfClient(opts: NrfClientOptions): NrfClient {
         nfInstanceId: nf.nfInstanceId,
         nfType: nf.module.nfType,
         apiRoot,
-        services: nf.module.services.map((s) => ({ name: s.name, basePaths: s.basePaths })),
+        // Callback endpoints we serve (npcf-callback, nudm-callback…) are not 3GPP services: not in the profile.
+        services: nf.module.services.filter((s) => !s.noAuth).map((s) => ({ name: s.name, basePaths: s.basePaths })),
         plmn: config.plmn,
         snssais: config.snssais,
         heartBeatTimer: config.nrf.heartBeatTimer,
