@@ -140,7 +140,7 @@ export interface AccountDeps {
   events: EventSink
   defaultCurrency: string
   /** After a change that may make quota available (top-up, bundle, plan, unbar) or bar the account. */
-  onChanged?: (supi: string, what: 'topup' | 'adjust' | 'bundle' | 'plan' | 'bar' | 'unbar' | 'remove-bundle') => Promise<void>
+  onChanged?: (supi: string, what: 'topup' | 'adjust' | 'bundle' | 'plan' | 'bar' | 'unbar' | 'remove-bundle' | 'delete') => Promise<void>
 }
 
 export class AccountService {
@@ -260,11 +260,15 @@ export class AccountService {
       const now = this.now()
       const set: Record<string, unknown> = { plan, planId: plan.planId, creditLimit: plan.creditLimit, updatedAt: now, [`idem.${key}`]: { at: now, transactionId: randomUUID() } }
       const unset: Record<string, unknown> = {}
-      for (const [k, b] of Object.entries(a.bundles ?? {})) if ((b.source ?? 'PLAN') === 'PLAN' && b.reserved === 0) unset[`bundles.${k}`] = ''
+      // Old plan bundles go even while reserved: a session's later release skips a bundle that no longer
+      // exists (its guard would never match). A bundle replaced under the same id keeps its reservations.
+      for (const [k, b] of Object.entries(a.bundles ?? {})) if ((b.source ?? 'PLAN') === 'PLAN') unset[`bundles.${k}`] = ''
       for (const b of bundles) {
         const doc = toBundle({ source: 'PLAN', ...b }, now)
-        set[`bundles.${bundleKey(doc.id)}`] = doc
-        delete unset[`bundles.${bundleKey(doc.id)}`]
+        const k = bundleKey(doc.id)
+        const held = a.bundles?.[k]?.reserved ?? 0
+        set[`bundles.${k}`] = { ...doc, reserved: held, available: doc.remaining - held }
+        delete unset[`bundles.${k}`]
       }
       const r = await this.d.store.accounts.updateOne(
         { _id: supi, version: a.version },
@@ -335,6 +339,7 @@ export class AccountService {
     const a = await this.d.store.accounts.findOneAndDelete({ _id: supi })
     if (!a) throw new AccountError('NOT_FOUND', `no account for ${supi}`)
     await this.d.events.emit('chf', { type: 'chf.account.deleted', supi, data: { finalBalance: a.balance } })
+    await this.d.onChanged?.(supi, 'delete')
     return { supi, finalBalance: a.balance }
   }
 

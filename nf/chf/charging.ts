@@ -110,7 +110,10 @@ export class ChargingService {
         await this.run(s._id, undefined, 'expire')
         n++
       } catch (err) {
-        this.d.log.warn({ err, ref: s._id }, 'reservation expiry failed')
+        if ((err as { cause3gpp?: string }).cause3gpp === 'USER_UNKNOWN') {
+          // the account was deleted under the session: nothing left to release
+          await this.d.store.sessions.updateOne({ _id: s._id }, { $unset: { nextExpiry: '' } })
+        } else this.d.log.warn({ err, ref: s._id }, 'reservation expiry failed')
       }
     }
     return n

@@ -60,6 +60,11 @@ export function createChf(ctx: NfContext): ChfModule {
     events: ctx.events,
     defaultCurrency: ctx.config.chf.currency,
     onChanged: async (supi, what) => {
+      if (what === 'delete') {
+        await charging.abortCharging(supi)
+        await spendingLimit.terminate(supi)
+        return
+      }
       await spendingLimit.reevaluate(supi)
       if (what === 'bar') await charging.abortCharging(supi)
       else if (what === 'topup' || what === 'bundle' || what === 'plan' || what === 'unbar' || (what === 'adjust')) await charging.reauthorize(supi)

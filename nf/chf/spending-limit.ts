@@ -48,6 +48,10 @@ export class SpendingLimitService {
     if (!ctx.notifUri) throw problem(400, 'MANDATORY_IE_MISSING', 'notifUri is required', [{ param: 'notifUri' }])
     if (!ctx.supi && !ctx.gpsi) throw problem(400, 'MANDATORY_IE_MISSING', 'supi is required', [{ param: 'supi' }])
     const acct = await this.account(ctx)
+    const known = Object.keys(counterStatuses(acct.plan, bundleViews(acct), acct.balance + acct.creditLimit, this.d.clock()))
+    if (ctx.policyCounterIds?.length && !ctx.policyCounterIds.some((id) => known.includes(id))) {
+      throw problem(400, 'MANDATORY_IE_INCORRECT', `unknown policy counters; this subscriber has ${known.join(', ')}`, [{ param: 'policyCounterIds' }])
+    }
     const id = randomUUID()
     const doc: SlcSubscriptionDoc = {
       _id: id, supi: acct._id, notifUri: ctx.notifUri, createdAt: this.d.clock().toISOString(),
@@ -69,6 +73,22 @@ export class SpendingLimitService {
     if (Object.keys(set).length) await this.d.store.slc.updateOne({ _id: id }, { $set: set })
     const acct = await this.account({ supi: sub.supi })
     return this.statusOf(acct, ctx.policyCounterIds ?? sub.policyCounterIds, ctx.notifId ?? (sub.notifId as string | undefined))
+  }
+
+  /** The subscriber is gone: `POST {notifUri}/terminate` (SubscriptionTerminationInfo) and drop the subscriptions. */
+  async terminate(supi: string): Promise<number> {
+    const subs = await this.d.store.slc.find({ supi })
+    for (const sub of subs) {
+      await this.d.outbox.enqueue({
+        uri: `${sub.notifUri}/terminate`,
+        method: 'POST',
+        body: { supi, ...(sub.notifId ? { notifId: sub.notifId } : {}), termCause: 'REMOVED_SUBSCRIBER' },
+        kind: 'SpendingLimitTerminate',
+        targetNfType: 'PCF',
+      })
+      await this.d.store.slc.deleteOne({ _id: sub._id })
+    }
+    return subs.length
   }
 
   async unsubscribe(id: string): Promise<void> {

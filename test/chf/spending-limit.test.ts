@@ -64,6 +64,18 @@ describe('Nchf_SpendingLimitControl over HTTP/2', () => {
     expect(statuses).to.deep.equal(['warning', 'exhausted', 'normal'])
   })
 
+  it('deleting the subscriber posts {notifUri}/terminate with REMOVED_SUBSCRIBER; unknown counters are 400', async () => {
+    const bad = await nf.request('POST', `${BASE}/subscriptions`, { supi, policyCounterIds: ['no-such-counter'], notifUri: notifUri() })
+    expect(bad.status).to.equal(400)
+    expect(bad.body.invalidParams).to.deep.equal([{ param: 'policyCounterIds' }])
+    expect((await nf.request('POST', `${BASE}/subscriptions`, { supi, notifUri: notifUri(), notifId: 'n1' })).status).to.equal(201)
+    await chf.accounts.remove(supi)
+    const t = await pcf.waitFor((q) => q.path.endsWith('/terminate'), 5000)
+    expect(t.path).to.equal(`/npcf-callback/v1/spending-limit-notify/${supi}/terminate`)
+    expect(t.body).to.deep.equal({ supi, notifId: 'n1', termCause: 'REMOVED_SUBSCRIBER' })
+    if (has3gppSpecs()) expect(validate3gpp(SLC, 'SubscriptionTerminationInfo', t.body)).to.deep.equal([])
+  })
+
   it('PUT answers 200 with the statuses; DELETE 204 then 404; unknown subscriber 404', async () => {
     const r = await nf.request('POST', `${BASE}/subscriptions`, { supi, notifUri: notifUri() })
     const id = String(r.headers.location).split('/').pop()

@@ -389,6 +389,8 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
     for (const st of Object.values(next.rgs)) release(st)
     next.state = 'CLOSED'
     next.closedAt = nowIso
+    const rgs = Object.values(next.rgs).map((r) => ({ ratingGroup: r.ratingGroup, unit: r.unit, usedUnits: r.usedUnits, amount: r.amount }))
+    events.push({ type: 'chf.session.closed', data: { chargingDataRef: s._id, openedAt: s.createdAt, ratingGroups: rgs, amount: rgs.reduce((a, r) => a + r.amount, 0), currency: acct.currency } })
   }
   if (mode === 'expire') {
     for (const st of Object.values(next.rgs)) if (st.reservation && st.reservation.expiresAt <= nowIso) release(st)
