@@ -41,6 +41,7 @@ export class AmPolicyService {
         this.ctx.log.info({ supi, polAssoId: old._id }, 'stale AM policy association replaced')
       }
     }
+    await this.subs.ensureUdr(supi)
     const amData = await this.readAmData(supi)
     const policy = decideAmPolicy(request, amData)
     const id = randomUUID()
@@ -56,7 +57,6 @@ export class AmPolicyService {
       createdAt: now,
       updatedAt: now,
     })
-    await this.subs.ensureUdr(supi)
     await this.ctx.events.emit('pcf', { type: 'pcf.am-policy.created', supi, data: { polAssoId: id, rfsp: policy.rfsp, ueAmbr: policy.ueAmbr } })
     return { id, location, policy }
   }

@@ -37,16 +37,18 @@ export class SmPolicyService {
   /** Npcf_SMPolicyControl_Create. `apiRoot` is the one the SMF reached us on (for the Location). */
   async create(context: SmPolicyContextData, apiRoot: string): Promise<{ id: string; location: string; decision: SmPolicyDecision }> {
     const supi = context.supi
+    // Subscribe before reading, so that no change between the read and the subscription is missed.
+    await this.subs.ensureUdr(supi)
     const policyData = await this.readPolicyData(supi)
     let statuses: Record<string, string> = {}
     if (!isBarred(policyData)) {
       const counterIds = policyCounterIdsOf(findSmPolicyDnnData(policyData, context.sliceInfo, context.dnn))
-      await this.subs.ensureUdr(supi)
       statuses = await this.subs.ensureSpendingLimits(supi, context.gpsi, counterIds)
     }
     const outcome = decideSmPolicy({ context, policyData, counterStatuses: statuses, defaults: this.ctx.config.pcf.defaults })
     if (outcome.kind === 'denied') {
       await this.ctx.events.emit('pcf', { type: 'pcf.sm-policy.denied', supi, data: { dnn: context.dnn, reason: outcome.detail } })
+      await this.subs.releaseUnused(supi)
       throw problem(403, outcome.cause, outcome.detail)
     }
     const id = randomUUID()
