@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto'
 import { decideGrant, type GrantDecision } from './quota.ts'
 import { rateUsage, unitOf } from './rating.ts'
 import type { BundleView, RatingPlan, UnitKind } from './types.ts'
-import type { AccountChange, AccountDoc, CdrContainer, CdrRecord, RatedUsageDoc, RgState, SessionDoc } from '../store.ts'
-import { bundleKey, opKey } from '../store.ts'
+import type { AccountChange, AccountDoc, CdrContainer, CdrRecord, RatedUsageDoc, RgState, SessionDoc } from './state.ts'
+import { bundleKey, opKey } from './state.ts'
 
 export interface Trigger {
   triggerType?: string

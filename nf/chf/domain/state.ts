@@ -1,0 +1,185 @@
+/**
+ * The CHF's persistent state in domain terms: account (ABMF) and charging-session documents, rated
+ * usage rows, and the account change one operation makes. nf/chf/store.ts persists them; the pure
+ * planning in domain/session.ts produces them.
+ */
+import type { BundleView, RatingPlan, UnitKind } from './types.ts'
+
+export interface BundleDoc extends BundleView {
+  name?: string
+  source?: string
+  recurrence?: string
+  /** Rollover rule at the end of a recurrence period: carry the unused remainder (up to `total`). */
+  rollover?: boolean
+  /** remaining − reserved, kept by every update (guard field). */
+  available: number
+}
+
+/** The pending effect of one operation on the account, stored in the account as its idempotency marker. */
+export interface OpMarker {
+  id: string
+  kind: 'session'
+  ref: string
+  /** The session document to write once the account change is applied (its version = old + 1). */
+  session: SessionDoc
+  rated: RatedUsageDoc[]
+  at: string
+}
+
+export interface AccountDoc extends Record<string, unknown> {
+  _id: string
+  gpsi?: string
+  planId: string
+  currency: string
+  /** Minor units. */
+  balance: number
+  reserved: number
+  creditLimit: number
+  /** balance + creditLimit − reserved. */
+  available: number
+  bundles: Record<string, BundleDoc>
+  plan: RatingPlan
+  state: 'ACTIVE' | 'BARRED'
+  barReason?: string
+  /** policyCounterId → current status (TS 29.594). */
+  policyCounters: Record<string, string>
+  /** Op markers (see charging.ts); `pendingOps` counts them so a reconciler can find accounts with any. */
+  ops: Record<string, OpMarker>
+  pendingOps: number
+  /** Outcomes of AccountService calls by idempotency key. */
+  idem: Record<string, { at: string; transactionId: string; result?: unknown }>
+  /** Balance below the plan's lowBalanceThreshold (chf.balance.low emitted once per crossing). */
+  lowBalance?: boolean
+  /** Earliest end of period of a recurring bundle (renewal sweeper index). */
+  nextBundleRenewal?: string
+  createdAt: string
+  updatedAt: string
+  version: number
+}
+
+export interface Reservation {
+  money: number
+  /** bundle key → units */
+  bundles: Record<string, number>
+  units: number
+  expiresAt: string
+  unfunded?: boolean
+}
+
+export interface RgState {
+  ratingGroup: number
+  uPFID?: string
+  unit: UnitKind
+  reservation?: Reservation
+  /** The last answer gave nothing (QUOTA_EXHAUSTED with 0): re-authorise on top-up. */
+  exhausted: boolean
+  /** Quota was granted at least once (a first grant is an event; renewals are not). */
+  granted?: boolean
+  offline?: boolean
+  /** Start of the next usage interval (previous report's trigger time). */
+  lastReportAt: string
+  usedUnits: number
+  amount: number
+}
+
+/** One CHF-CDR container (TS 32.298 MultipleUnitUsage / UsedUnitContainer after rating). */
+export interface CdrContainer {
+  ratingGroup: number
+  localSequenceNumber?: number
+  triggerTimestamp?: string
+  uplinkVolume?: number
+  downlinkVolume?: number
+  totalVolume?: number
+  time?: number
+  serviceSpecificUnits?: number
+  triggers?: unknown[]
+  quotaManagementIndicator?: string
+  ratedAmount: number
+  bundleUnits: number
+  currency: string
+  zone: string
+}
+
+export interface CdrRecord extends Record<string, unknown> {
+  recordId: string
+}
+
+export interface SessionDoc extends Record<string, unknown> {
+  _id: string
+  supi: string
+  gpsi?: string
+  version: number
+  state: 'OPEN' | 'CLOSED'
+  createdAt: string
+  updatedAt: string
+  notifyUri?: string
+  chargingId?: number
+  nfConsumer?: Record<string, unknown>
+  pduSession?: Record<string, unknown>
+  servingPlmn?: string
+  zone: string
+  ratType?: string
+  oneTimeEvent?: boolean
+  rgs: Record<string, RgState>
+  /** Identities of the usage reports already applied (last 64). */
+  applied: string[]
+  last?: { fp: string; isn: number; answer: unknown; status: number }
+  /** Earliest reservation expiry (sweeper index); absent when nothing is reserved. */
+  nextExpiry?: string
+  cdr: { seq: number; openedAt: string; containers: CdrContainer[]; volume: number; amount: number }
+  /** CDRs cut but not yet written to a file. */
+  cdrPending: CdrRecord[]
+  hasPendingCdr: boolean
+  closedAt?: string
+}
+
+export interface RatedUsageDoc extends Record<string, unknown> {
+  _id: string
+  supi: string
+  ratingGroup: number
+  chargingDataRef: string
+  unit: UnitKind
+  units: number
+  uplinkVolume: number
+  downlinkVolume: number
+  bundleUnits: number
+  amount: number
+  currency: string
+  ts: string
+  zone: string
+  unrated?: number
+}
+
+export interface SlcSubscriptionDoc extends Record<string, unknown> {
+  _id: string
+  supi: string
+  gpsi?: string
+  notifUri: string
+  policyCounterIds?: string[]
+  supportedFeatures?: string
+  createdAt: string
+}
+
+/** Map key of a bundle id: safe as one dotted-path segment on both adapters (no '.', '$', not numeric). */
+export function bundleKey(id: string): string {
+  return 'b_' + id.replace(/[%.$]/g, (c) => '%' + c.charCodeAt(0).toString(16))
+}
+
+export function opKey(ref: string, version: number): string {
+  return 'o_' + `${ref}@${version}`.replace(/[%.$]/g, (c) => '%' + c.charCodeAt(0).toString(16))
+}
+
+/** One guarded account change. */
+export interface AccountChange {
+  opId: string
+  marker?: OpMarker
+  /** Require `available >= moneyGuard` (set when the change reserves money). */
+  moneyGuard?: number
+  money: { balance: number; reserved: number }
+  /** bundle key → deltas; guard (when set) requires bundles.<key>.available >= guard. */
+  bundles: Record<string, { remaining: number; reserved: number; guard?: number }>
+  /** Markers of earlier, completed ops of the same session to remove with this update (they must still exist). */
+  clearMarkers?: string[]
+}
+
+export type ApplyOutcome = { kind: 'applied' } | { kind: 'already'; marker?: OpMarker } | { kind: 'refused' } | { kind: 'no-account' }
