@@ -8,6 +8,7 @@ export function defaultConfig(): MvnoConfig {
     dnns: ['internet'],
     dataDir: './data',
     mongodb: { dbName: 'open-mvno' },
+    sqlite: { synchronous: 'NORMAL' },
     sbi: { host: '127.0.0.1', maxBodyBytes: 1024 * 1024, clientTimeoutMs: 5000 },
     nrf: { heartBeatTimer: 10, oauth2: 'auto' },
     oauth2: { enabled: false },

@@ -14,6 +14,7 @@ export const ENV_OVERRIDES: Array<{ env: string; path: string; type: 'string' | 
   { env: 'MVNO_DATA_DIR', path: 'dataDir', type: 'string' },
   { env: 'MONGODB_URI', path: 'mongodb.uri', type: 'string' },
   { env: 'MVNO_MONGODB_DB', path: 'mongodb.dbName', type: 'string' },
+  { env: 'MVNO_SQLITE_SYNC', path: 'sqlite.synchronous', type: 'string' },
   { env: 'MVNO_NRF_URI', path: 'nrf.uri', type: 'string' },
   { env: 'MVNO_SCP_URI', path: 'scp.uri', type: 'string' },
   { env: 'MVNO_SBI_HOST', path: 'sbi.host', type: 'string' },

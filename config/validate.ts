@@ -23,7 +23,7 @@ const listen = (extra: Record<string, unknown> = {}, required: string[] = []) =>
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['plmn', 'snssais', 'dnns', 'dataDir', 'mongodb', 'sbi', 'nrf', 'oauth2', 'peers', 'security', 'udr', 'udm', 'pcf', 'chf', 'bss', 'grpc', 'outbox', 'log'],
+  required: ['plmn', 'snssais', 'dnns', 'dataDir', 'mongodb', 'sqlite', 'sbi', 'nrf', 'oauth2', 'peers', 'security', 'udr', 'udm', 'pcf', 'chf', 'bss', 'grpc', 'outbox', 'log'],
   properties: {
     plmn: {
       type: 'object',
@@ -48,6 +48,12 @@ export const configSchema = {
       additionalProperties: false,
       required: ['dbName'],
       properties: { uri: { type: 'string', pattern: '^mongodb(\\+srv)?://' }, dbName: { type: 'string', minLength: 1 } },
+    },
+    sqlite: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['synchronous'],
+      properties: { synchronous: { enum: ['NORMAL', 'FULL'] } },
     },
     sbi: {
       type: 'object',

@@ -20,12 +20,12 @@ export async function openMongoStore(uri: string, dbName: string, opts?: MongoSt
   return createMongoStore(uri, dbName, opts)
 }
 
-export async function openStore(config: Pick<MvnoConfig, 'mongodb' | 'dataDir'>): Promise<DocumentStore> {
+export async function openStore(config: Pick<MvnoConfig, 'mongodb' | 'dataDir'> & Partial<Pick<MvnoConfig, 'sqlite'>>): Promise<DocumentStore> {
   const { uri, dbName } = config.mongodb
   if (uri) {
     // A write concern in the URI (`?w=1`) wins over our durable default (majority, journaled).
     const inUri = /[?&](w|journal|wtimeoutMS)=/i.test(uri)
     return openMongoStore(uri, dbName, inUri ? { writeConcern: null } : {})
   }
-  return openSqliteStore(join(config.dataDir, 'open-mvno.db'))
+  return openSqliteStore(join(config.dataDir, 'open-mvno.db'), { synchronous: config.sqlite?.synchronous ?? 'NORMAL' })
 }
