@@ -2,8 +2,9 @@
  * Bulk provisioning: a batch order file (CSV with a header, a JSON array / {rows:[…]}, or JSON lines;
  * up to 100,000 rows) turned into one new-subscription order per row, run through the order saga
  * (UDR over Nudr_DR + CHF over gRPC), with per-row results stored (`bss.bulkRow`) and written to
- * `<file>.results.csv`. Resumable: a re-run of the same file (same job id) skips the rows already
- * done; a row interrupted mid-saga resumes through its order's Idempotency-Key (`bulk:<job>:<row>`).
+ * `<file>.results.csv`. Resumable: a re-run of the same file (same job id) skips the rows completed,
+ * tries the failed ones again, and a row interrupted mid-saga resumes through its order's
+ * Idempotency-Key (`bulk:<job>:<row>`).
  *
  * Row columns: planId (required); customerId, or customerName (a customer is created); optional
  * iccid / imsi / k (or ki) / opc (the SIM is imported first when not in stock), msisdn, simType,
@@ -150,7 +151,7 @@ export async function runBulkProvision(o: BulkOptions): Promise<BulkResult> {
   }
   const principal = { role: 'admin' as const, sub: `bulk:${jobId}` }
 
-  const doRow = async (idx: number): Promise<{ status: 'completed' | 'failed'; orderId?: string; productId?: string; msisdn?: string; error?: string }> => {
+  const doRow = async (idx: number, attempt: number): Promise<{ status: 'completed' | 'failed'; orderId?: string; productId?: string; msisdn?: string; error?: string }> => {
     const r = rows[idx]!
     const rowNo = idx + 1
     const planId = str(r.planId)
@@ -192,7 +193,7 @@ export async function runBulkProvision(o: BulkOptions): Promise<BulkResult> {
     if (str(r.simType)) item.simType = str(r.simType)
     if (str(r.openingBalance)) item.openingBalance = Number(r.openingBalance)
     try {
-      const { order } = await orders!.submit({ customerId, productOrderItem: [item as never] }, principal, `bulk:${jobId}:${rowNo}`)
+      const { order } = await orders!.submit({ customerId, productOrderItem: [item as never] }, principal, attempt > 1 ? `bulk:${jobId}:${rowNo}:${attempt}` : `bulk:${jobId}:${rowNo}`)
       if (order.state === 'completed') {
         const msisdn = order.saga.find((x) => x.name === 'allocate-msisdn')?.output?.msisdn as string | undefined
         return { status: 'completed', orderId: order.id, productId: order.product?.id ?? '', ...(msisdn ? { msisdn } : {}) }
@@ -213,23 +214,26 @@ export async function runBulkProvision(o: BulkOptions): Promise<BulkResult> {
   try {
     for (let base = 0; base < total; base += CHUNK) {
       const end = Math.min(total, base + CHUNK)
+      // Completed rows are skipped; failed rows are tried again (a new attempt, so a new order).
       const prior = await s.bulkRows.find({ jobId, row: { $gte: base + 1, $lte: end } })
-      const doneRows = new Set(prior.map((p) => p.row as number))
-      for (const p of prior) (p.status === 'completed' ? completed++ : failed++)
-      skipped += prior.length
-      done += prior.length
+      const doneRows = new Set(prior.filter((p) => p.status === 'completed').map((p) => p.row as number))
+      const attempts = new Map(prior.map((p) => [p.row as number, (p.attempt as number | undefined) ?? 1]))
+      completed += doneRows.size
+      skipped += doneRows.size
+      done += doneRows.size
       let next = base
       const worker = async () => {
         while (next < end) {
           const idx = next++
           if (doneRows.has(idx + 1)) continue
+          const attempt = attempts.has(idx + 1) ? attempts.get(idx + 1)! + 1 : 1
           let res
           try {
-            res = await doRow(idx)
+            res = await doRow(idx, attempt)
           } catch (e) {
             res = { status: 'failed' as const, error: (e as Error).message }
           }
-          await s.bulkRows.replaceOne({ _id: `${jobId}:${idx + 1}` }, { _id: `${jobId}:${idx + 1}`, jobId, row: idx + 1, ...res }, { upsert: true })
+          await s.bulkRows.replaceOne({ _id: `${jobId}:${idx + 1}` }, { _id: `${jobId}:${idx + 1}`, jobId, row: idx + 1, attempt, ...res }, { upsert: true })
           if (res.status === 'completed') completed++
           else {
             failed++
