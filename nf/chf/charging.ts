@@ -70,6 +70,7 @@ export class ChargingService {
       state: 'OPEN',
       createdAt: now,
       updatedAt: now,
+      lastRequestAt: now,
       ...(req.notifyUri ? { notifyUri: req.notifyUri } : {}),
       ...(req.chargingId ?? pdu?.chargingId ? { chargingId: req.chargingId ?? pdu?.chargingId } : {}),
       nfConsumer: req.nfConsumerIdentification as unknown as Record<string, unknown>,
@@ -119,6 +120,25 @@ export class ChargingService {
     return n
   }
 
+  /**
+   * Closes sessions whose consumer went silent (no request for `maxIdleMs`, e.g. the SMF crashed): releases
+   * their reservations and writes the final CDR with causeForRecordClosing abnormalRelease.
+   */
+  async closeStaleSessions(maxIdleMs: number): Promise<number> {
+    const before = new Date(this.d.clock().getTime() - maxIdleMs).toISOString()
+    const stale = await this.d.store.sessions.find({ state: 'OPEN', lastRequestAt: { $lt: before } }, { limit: 500 })
+    let n = 0
+    for (const s of stale) {
+      try {
+        await this.run(s._id, undefined, 'stale')
+        n++
+      } catch (err) {
+        this.d.log.warn({ err, ref: s._id }, 'closing a stale session failed')
+      }
+    }
+    return n
+  }
+
   /** Rolls forward every op marker left by a crash; returns how many it finished. */
   async reconcile(): Promise<number> {
     let n = 0
@@ -151,7 +171,7 @@ export class ChargingService {
       if (req && s.last && hasReports(req) && s.last.fp === requestFingerprint(req, mode)) return { answer: s.last.answer as ChargingDataResponse, replay: true }
       if (req && req.invocationSequenceNumber > 0 && s.last && s.last.isn === req.invocationSequenceNumber) return { answer: s.last.answer as ChargingDataResponse, replay: true }
       if (s.state === 'CLOSED') {
-        if (mode === 'release' || mode === 'expire') return { answer: (s.last?.answer ?? {}) as ChargingDataResponse, replay: true }
+        if (mode === 'release' || mode === 'expire' || mode === 'stale') return { answer: (s.last?.answer ?? {}) as ChargingDataResponse, replay: true }
         throw problem(404, 'CONTEXT_NOT_FOUND', `charging data resource ${ref} is released`)
       }
       const planned = planOp(s, acct, req, mode, this.d.clock(), this.d.settings)

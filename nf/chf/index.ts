@@ -14,6 +14,9 @@ import { registerAccountService } from './grpc/account-service.ts'
 import { SpendingLimitService } from './spending-limit.ts'
 import { ChfStore } from './store.ts'
 
+/** A session with no request for a day is closed (its SMF is gone) and gets its final CDR. */
+const STALE_SESSION_MS = 24 * 3600_000
+
 export interface ChfModule extends NfModule {
   charging: ChargingService
   accounts: AccountService
@@ -93,7 +96,7 @@ export function createChf(ctx: NfContext): ChfModule {
       sweeper = setInterval(() => {
         if (sweeping) return
         sweeping = true
-        Promise.all([charging.expireReservations(), accounts.renewBundles()])
+        Promise.all([charging.expireReservations(), accounts.renewBundles(), charging.closeStaleSessions(STALE_SESSION_MS)])
           .catch((err) => log.warn({ err }, 'reservation/bundle sweeper failed'))
           .finally(() => (sweeping = false))
       }, 10_000)

@@ -40,6 +40,7 @@ export class ChfStore {
     await this.accounts.createIndex({ fields: ['nextBundleRenewal'] })
     await this.sessions.createIndex({ fields: ['supi'] })
     await this.sessions.createIndex({ fields: ['nextExpiry'] })
+    await this.sessions.createIndex({ fields: ['state', 'lastRequestAt'] })
     await this.sessions.createIndex({ fields: ['hasPendingCdr'] })
     await this.rated.createIndex({ fields: ['supi', 'ts'] })
     await this.slc.createIndex({ fields: ['supi'] })

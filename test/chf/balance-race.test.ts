@@ -110,3 +110,29 @@ for (const kind of ['sqlite', 'mongodb'] as const) {
     })
   })
 }
+
+describe('chf sweepers', () => {
+  it('releases expired reservations and closes sessions whose SMF went silent (abnormalRelease CDR pending)', async () => {
+    const store = await openTestStore()
+    const now = { t: Date.now() }
+    try {
+      const { charging, accounts, chf } = await chfServices(store, () => new Date(now.t))
+      const supi = 'imsi-001010000000070'
+      await accounts.create({ supi, plan: PLAN, openingBalance: 100 })
+      const { ref } = await charging.create(f5Create(supi) as any)
+      await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any)
+      expect((await chf.getAccount(supi))!.reserved).to.equal(5)
+      now.t += 3700_000
+      expect(await charging.expireReservations()).to.equal(1)
+      expect((await chf.getAccount(supi))!.reserved).to.equal(0)
+      expect(await charging.closeStaleSessions(24 * 3600_000)).to.equal(0)
+      now.t += 24 * 3600_000
+      expect(await charging.closeStaleSessions(24 * 3600_000)).to.equal(1)
+      const s = (await chf.getSession(ref))!
+      expect(s.state).to.equal('CLOSED')
+      expect(s.cdrPending[0]).to.include({ causeForRecordClosing: 'abnormalRelease' })
+    } finally {
+      await store.close()
+    }
+  })
+})

@@ -97,7 +97,7 @@ export interface SessionSettings {
   nodeId: string
 }
 
-export type Mode = 'update' | 'release' | 'expire' | 'event'
+export type Mode = 'update' | 'release' | 'expire' | 'event' | 'stale'
 
 export interface PlannedOp {
   next: SessionDoc
@@ -214,7 +214,8 @@ export function servingPlmnOf(req: ChargingDataRequest): string | undefined {
  * - update: commit reported usage, release the reported rating groups' reservations, grant again;
  * - release: commit final usage, release everything, close, cut the final CDR;
  * - expire: release reservations whose validity (plus grace) has passed;
- * - event: one-time event (IEC): rate the requested units and debit them at once, or refuse.
+ * - event: one-time event (IEC): rate the requested units and debit them at once, or refuse;
+ * - stale: the consumer went silent (no update for a day): release everything and close (abnormalRelease).
  */
 export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest | undefined, mode: Mode, now: Date, cfg: SessionSettings): PlannedOp {
   const nowIso = now.toISOString()
@@ -341,6 +342,7 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
   }
 
   if (req) {
+    next.lastRequestAt = nowIso
     const plmn = servingPlmnOf(req)
     if (plmn && plmn !== next.servingPlmn) next.servingPlmn = plmn
   }
@@ -385,7 +387,7 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
     }
   }
 
-  if (mode === 'release' || mode === 'event') {
+  if (mode === 'release' || mode === 'event' || mode === 'stale') {
     for (const st of Object.values(next.rgs)) release(st)
     next.state = 'CLOSED'
     next.closedAt = nowIso
@@ -398,7 +400,7 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
 
   // partial record on volume/time limits, final record on close (TS 32.298 causeForRecordClosing)
   const opened = Date.parse(next.cdr.openedAt)
-  if (next.state === 'CLOSED') cutRecord(next, now, mode === 'release' ? 'normalRelease' : 'oneTimeEvent', acct, cfg)
+  if (next.state === 'CLOSED') cutRecord(next, now, mode === 'release' ? 'normalRelease' : mode === 'stale' ? 'abnormalRelease' : 'oneTimeEvent', acct, cfg)
   else if (next.cdr.containers.length > 0 && (next.cdr.volume >= cfg.partialVolume || now.getTime() - opened >= cfg.partialTime * 1000)) {
     cutRecord(next, now, next.cdr.volume >= cfg.partialVolume ? 'volumeLimit' : 'timeLimit', acct, cfg)
   }

@@ -131,6 +131,8 @@ export interface SessionDoc extends Record<string, unknown> {
   cdrPending: CdrRecord[]
   hasPendingCdr: boolean
   closedAt?: string
+  /** Last request from the consumer (sweeper ops do not count): a silent session is closed after a day. */
+  lastRequestAt?: string
 }
 
 export interface RatedUsageDoc extends Record<string, unknown> {
