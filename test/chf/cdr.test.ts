@@ -1,0 +1,54 @@
+/** CHF-CDR files: partial records on volume limits, flush at start of records left pending by a crash, no duplicates. */
+import { expect } from 'chai'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import { openTestStore } from '../helpers/store.ts'
+import { CdrWriter, cdrFileName } from '../../nf/chf/cdr.ts'
+import { ChargingService } from '../../nf/chf/charging.ts'
+import { chfServices, f5Create, f5Update, MB, PLAN, SETTINGS, stubs } from './fixtures.ts'
+
+describe('chf CDR files', () => {
+  it('names files the TS 32.297 way', () => {
+    expect(cdrFileName('chf1', 7, new Date('2026-11-29T09:05:00Z'))).to.equal('chf1_-_0007.20261129_-_0905+0000')
+  })
+
+  it('cuts a partial record on the volume limit, and start() writes records left pending (once, even when started again)', async () => {
+    const store = await openTestStore()
+    const dir = mkdtempSync(join(tmpdir(), 'chf-cdr-'))
+    try {
+      const { accounts, chf } = await chfServices(store)
+      const s = stubs()
+      // no onCdrPending hook: records stay pending in the sessions, as after a crash before the flush
+      const charging = new ChargingService({ store: chf, settings: { ...SETTINGS, partialVolume: 3 * MB }, homePlmns: ['00101'], clock: () => new Date(), log: pino({ level: 'silent' }), events: s.events, outbox: s.outbox })
+      const supi = 'imsi-001010000000080'
+      await accounts.create({ supi, plan: PLAN, openingBalance: 1000 })
+      const { ref } = await charging.create(f5Create(supi) as any)
+      await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB, total: 2 * MB, ts: new Date(Date.now() + 1).toISOString() }]) as any)
+      expect((await chf.getSession(ref))!.cdrPending).to.have.length(0)
+      await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB, total: 2 * MB, ts: new Date(Date.now() + 2).toISOString() }]) as any)
+      const partial = (await chf.getSession(ref))!.cdrPending
+      expect(partial).to.have.length(1)
+      expect(partial[0]).to.include({ causeForRecordClosing: 'volumeLimit', partialRecord: true, recordSequenceNumber: 0, totalRatedAmount: 20 })
+      await charging.release(ref, f5Update(supi, [{ rg: 2, total: MB, ts: new Date(Date.now() + 3).toISOString() }]) as any)
+      expect((await chf.getSession(ref))!.cdrPending.map((r) => r.causeForRecordClosing)).to.deep.equal(['volumeLimit', 'normalRelease'])
+
+      const writer = new CdrWriter({ dir, nodeId: 'chf1', store: chf, clock: () => new Date(), log: pino({ level: 'silent' }) })
+      expect(await writer.start()).to.equal(2)
+      writer.close()
+      expect((await chf.getSession(ref))!.hasPendingCdr).to.equal(false)
+      // a crash after the append but before the session was cleared: the records are pending again
+      await chf.sessions.updateOne({ _id: ref }, { $set: { hasPendingCdr: true, cdrPending: partial } })
+      const again = new CdrWriter({ dir, nodeId: 'chf1', store: chf, clock: () => new Date(), log: pino({ level: 'silent' }) })
+      expect(await again.start()).to.equal(0)
+      again.close()
+      const lines = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n')).map((l) => JSON.parse(l))
+      expect(lines.map((l) => l.recordId)).to.deep.equal([`${ref}:0`, `${ref}:1`])
+      expect(lines[1]).to.include({ causeForRecordClosing: 'normalRelease', recordSequenceNumber: 1, partialRecord: true })
+    } finally {
+      await store.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
