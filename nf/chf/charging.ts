@@ -49,7 +49,10 @@ const hasReports = (req: ChargingDataRequest) => (req.multipleUnitUsage ?? []).s
 const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random())))
 
 export class ChargingService {
-  constructor(private readonly d: ChargingDeps) {}
+  private readonly settings: SessionSettings
+  constructor(private readonly d: ChargingDeps) {
+    this.settings = { ...d.settings, homePlmns: d.homePlmns }
+  }
 
   /** Nchf_ConvergedCharging_Create. free5GC ignores the body and keeps the Location's last segment. */
   async create(req: ChargingDataRequest): Promise<{ ref: string; answer: ChargingDataResponse }> {
@@ -174,7 +177,7 @@ export class ChargingService {
         if (mode === 'release' || mode === 'expire' || mode === 'stale') return { answer: (s.last?.answer ?? {}) as ChargingDataResponse, replay: true }
         throw problem(404, 'CONTEXT_NOT_FOUND', `charging data resource ${ref} is released`)
       }
-      const planned = planOp(s, acct, req, mode, this.d.clock(), this.d.settings)
+      const planned = planOp(s, acct, req, mode, this.d.clock(), this.settings)
       const marker: OpMarker = { id: planned.change.opId, kind: 'session', ref, session: planned.next, rated: planned.rated, at: planned.next.updatedAt }
       // the previous op's marker of this session was left in place (one write less per op): remove it now
       planned.change.clearMarkers = Object.entries(acct.ops ?? {})
@@ -226,14 +229,15 @@ export class ChargingService {
 
   /**
    * ChargingNotify REAUTHORIZATION to every open session of the subscriber that has an exhausted rating
-   * group (or the given one), so its SMF asks again now that a top-up or bundle made quota available.
+   * group (or the given one, or every rating group with `all`, after a plan change), so its SMF asks again
+   * now that a top-up or bundle made quota available.
    */
-  async reauthorize(supi: string, ratingGroup?: number): Promise<number> {
+  async reauthorize(supi: string, ratingGroup?: number, all = false): Promise<number> {
     const sessions = await this.d.store.sessions.find({ supi, state: 'OPEN' })
     let n = 0
     for (const s of sessions) {
       if (!s.notifyUri) continue
-      const rgs = Object.values(s.rgs).filter((r) => (ratingGroup === undefined ? r.exhausted : r.ratingGroup === ratingGroup))
+      const rgs = Object.values(s.rgs).filter((r) => (ratingGroup === undefined ? all || r.exhausted : r.ratingGroup === ratingGroup))
       if (ratingGroup !== undefined && rgs.length === 0 && !Object.values(s.rgs).length) rgs.push({ ratingGroup } as never)
       if (!rgs.length) continue
       await this.d.outbox.enqueue({

@@ -70,7 +70,8 @@ export function createChf(ctx: NfContext): ChfModule {
       }
       await spendingLimit.reevaluate(supi)
       if (what === 'bar') await charging.abortCharging(supi)
-      else if (what === 'topup' || what === 'bundle' || what === 'plan' || what === 'unbar' || (what === 'adjust')) await charging.reauthorize(supi)
+      else if (what === 'plan') await charging.reauthorize(supi, undefined, true) // re-rated at once (proto ChangePlan)
+      else if (what === 'topup' || what === 'bundle' || what === 'unbar' || what === 'adjust') await charging.reauthorize(supi)
     },
   })
   let sweeper: NodeJS.Timeout | undefined

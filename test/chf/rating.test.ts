@@ -93,3 +93,25 @@ describe('chf rating (worked examples)', () => {
     expect(tariffSegments(plan, 10, '', wed('07:00'), wed('09:00')).map((s) => s.tariff!.price)).to.deep.equal([2, 10])
   })
 })
+
+describe('chf roaming through the charging session', () => {
+  it('re-derives the zone when the serving PLMN changes mid-session (servingCNPlmnId)', async () => {
+    const { openTestStore } = await import('../helpers/store.ts')
+    const { chfServices, f5Create, f5Update, MB: mb } = await import('./fixtures.ts')
+    const store = await openTestStore()
+    try {
+      const { charging, accounts, chf } = await chfServices(store)
+      const supi = 'imsi-001010000000090'
+      await accounts.create({ supi, openingBalance: 1000, plan: { planId: 'r', paymentType: 'PREPAID', finalUnitAction: 'TERMINATE', tariffs: [{ ratingGroup: 1, unit: 'VOLUME', price: 10, unitSize: mb }, { ratingGroup: 1, unit: 'VOLUME', price: 50, unitSize: mb, zone: 'eu' }], json: JSON.stringify({ roamingZones: [{ id: 'eu', plmns: ['20801'] }] }) } })
+      const { ref } = await charging.create(f5Create(supi) as any)
+      await charging.update(ref, f5Update(supi, [{ rg: 1, requested: mb, total: mb, ts: new Date(Date.now() + 1).toISOString() }]) as any)
+      const abroad = f5Update(supi, [{ rg: 1, requested: mb, total: mb, ts: new Date(Date.now() + 2).toISOString() }]) as any
+      abroad.pDUSessionChargingInformation.pduSessionInformation.servingCNPlmnId = { mcc: '208', mnc: '01' }
+      await charging.update(ref, abroad)
+      const rated = (await chf.rated.find({ supi })).filter((r) => r.units > 0).sort((a, b) => a.ts.localeCompare(b.ts))
+      expect(rated.map((r) => [r.zone, r.amount])).to.deep.equal([['', 10], ['eu', 50]])
+    } finally {
+      await store.close()
+    }
+  })
+})

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import { decideGrant, type GrantDecision } from './quota.ts'
-import { rateUsage, unitOf } from './rating.ts'
+import { rateUsage, unitOf, zoneOf } from './rating.ts'
 import type { BundleView, RatingPlan, UnitKind } from './types.ts'
 import type { AccountChange, AccountDoc, CdrContainer, CdrRecord, RatedUsageDoc, RgState, SessionDoc } from './state.ts'
 import { bundleKey, opKey } from './state.ts'
@@ -95,6 +95,8 @@ export interface SessionSettings {
   /** Reservations are released this many seconds after their validity time. */
   expiryGrace: number
   nodeId: string
+  /** Home PLMNs (mcc+mnc): the roaming zone is re-derived on every op (PLMN change, plan change). */
+  homePlmns?: string[]
 }
 
 export type Mode = 'update' | 'release' | 'expire' | 'event' | 'stale'
@@ -346,6 +348,7 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
     const plmn = servingPlmnOf(req)
     if (plmn && plmn !== next.servingPlmn) next.servingPlmn = plmn
   }
+  if (cfg.homePlmns) next.zone = zoneOf(plan, next.servingPlmn, cfg.homePlmns)
 
   for (const muu of req?.multipleUnitUsage ?? []) {
     const key = `rg_${muu.ratingGroup}`
