@@ -72,11 +72,11 @@ describe('Nchf_ConvergedCharging over HTTP/2 (free5GC SMF bodies)', function () 
       expect(m.validityTime).to.equal(600)
       expect(m.volumeQuotaThreshold).to.equal(Math.floor(m.grantedUnit.totalVolume * 0.8))
     }
-    // requested 1000 bytes < default: free5GC asks for cfg.requestedUnit; we grant what was asked
-    expect(byRg[1].grantedUnit.totalVolume).to.equal(1000)
+    // requested 1000 bytes (free5GC's cfg.requestedUnit) < default: we grant the default 2 MB
+    expect(byRg[1].grantedUnit.totalVolume).to.equal(2 * MB)
     const acct = await chf.chfStore.getAccount(supi)
-    expect(acct!.bundles['b_data-1']!.reserved).to.equal(1000) // RG 1 from the bundle
-    expect(acct!.reserved).to.equal(5) // RG 2: one MB step at 5
+    expect(acct!.bundles['b_data-1']!.reserved).to.equal(2 * MB) // RG 1 from the bundle
+    expect(acct!.reserved).to.equal(10) // RG 2: two MB steps at 5
   })
 
   it('commits used units exactly once: a replayed update returns the stored answer and charges nothing (invocationSequenceNumber stays 0)', async function () {
@@ -121,7 +121,7 @@ describe('Nchf_ConvergedCharging over HTTP/2 (free5GC SMF bodies)', function () 
     expect(n.body).to.deep.equal({ notificationType: 'REAUTHORIZATION', reauthorizationDetails: [{ ratingGroup: 2 }] })
     if (has3gppSpecs()) expect(validate3gpp(CC, 'ChargingNotifyRequest', n.body)).to.deep.equal([])
     const r3 = await nf.request('POST', `${BASE}/chargingdata/${ref}/update`, f5Update(supi, [{ rg: 2, requested: MB }]))
-    expect(r3.body.multipleUnitInformation[0].grantedUnit.totalVolume).to.equal(MB)
+    expect(r3.body.multipleUnitInformation[0].grantedUnit.totalVolume).to.equal(2 * MB) // at least the default grant
   })
 
   it('release answers 204, releases reservations and writes a CHF-CDR line to a TS 32.297-named file', async function () {

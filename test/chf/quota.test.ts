@@ -24,9 +24,13 @@ describe('chf quota decisions', () => {
   })
 
   it('grants the full request without a final unit indication when funds suffice', () => {
-    const g = decideGrant(base({ requested: 1000, availableMoney: 1000 }))
-    expect(g).to.include({ resultCode: 'SUCCESS', units: 1000, moneyReserve: 10, exhausted: false })
+    const g = decideGrant(base({ requested: 20 * MB, availableMoney: 1000 }))
+    expect(g).to.include({ resultCode: 'SUCCESS', units: 20 * MB, moneyReserve: 200, exhausted: false })
     expect(g.finalUnitIndication).to.equal(undefined)
+  })
+
+  it('grants at least the default when less is asked (free5GC asks for 1000 bytes)', () => {
+    expect(decideGrant(base({ requested: 1000, availableMoney: 1000 })).units).to.equal(10 * MB)
   })
 
   it('caps grants at int32 (free5GC models)', () => {

@@ -27,7 +27,7 @@ export interface GrantInput {
   now: Date
   /** Units the consumer asked for (requestedUnit), if any. */
   requested?: number
-  /** Grant when nothing (or 0) is requested, per unit kind. */
+  /** Grant when less (or nothing) is requested, per unit kind. */
   defaultGrant: Record<UnitKind, number>
   /** Balance + credit limit − reserved (minor units); what new reservations may take. */
   availableMoney: number
@@ -91,7 +91,9 @@ export function decideGrant(input: GrantInput): GrantDecision {
   })
   if (input.barred) return zero('END_USER_SERVICE_DENIED', { finalUnitAction: 'TERMINATE' })
 
-  const asked = input.requested && input.requested > 0 ? input.requested : input.defaultGrant[unit]
+  // at least the default grant: free5GC's SMF asks for cfg.requestedUnit (1000 bytes by default), and a
+  // quota that small would make the UPF report every kilobyte
+  const asked = Math.max(input.requested && input.requested > 0 ? input.requested : 0, input.defaultGrant[unit])
   const wanted = Math.max(1, Math.min(INT32_MAX, Math.floor(asked)))
   let left = wanted
   const bundleReserve: { bundleId: string; units: number }[] = []

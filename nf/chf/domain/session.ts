@@ -112,6 +112,8 @@ export interface PlannedOp {
 }
 
 const MAX_APPLIED = 64
+/** Containers per CHF-CDR before a partial record is cut (TS 32.298 maxChangeCond). */
+const MAX_CONTAINERS = 50
 
 /** Identity of one usage report: free5GC never increments invocationSequenceNumber, so a replay is recognised by the report itself. */
 export function reportId(req: ChargingDataRequest, muu: MultipleUnitUsage, c: UsedUnitContainer): string {
@@ -404,8 +406,10 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
   // partial record on volume/time limits, final record on close (TS 32.298 causeForRecordClosing)
   const opened = Date.parse(next.cdr.openedAt)
   if (next.state === 'CLOSED') cutRecord(next, now, mode === 'release' ? 'normalRelease' : mode === 'stale' ? 'abnormalRelease' : 'oneTimeEvent', acct, cfg)
-  else if (next.cdr.containers.length > 0 && (next.cdr.volume >= cfg.partialVolume || now.getTime() - opened >= cfg.partialTime * 1000)) {
-    cutRecord(next, now, next.cdr.volume >= cfg.partialVolume ? 'volumeLimit' : 'timeLimit', acct, cfg)
+  else if (next.cdr.containers.length > 0) {
+    // partial records: volume limit, time limit, or too many containers (keeps the session document small)
+    const cause = next.cdr.volume >= cfg.partialVolume ? 'volumeLimit' : now.getTime() - opened >= cfg.partialTime * 1000 ? 'timeLimit' : next.cdr.containers.length >= MAX_CONTAINERS ? 'maxChangeCond' : undefined
+    if (cause) cutRecord(next, now, cause, acct, cfg)
   }
 
   const expiries = Object.values(next.rgs).map((r) => r.reservation?.expiresAt).filter((x): x is string => !!x).sort()
