@@ -206,7 +206,7 @@ export class Orders {
         done.push(step)
       } catch (err) {
         const e = err as Error
-        const code = e instanceof StepFailure ? e.code : e instanceof ChfError ? 'CHF_FAILED' : e.name === 'UdrError' ? 'UDR_FAILED' : e instanceof BssError ? e.code : 'STEP_FAILED'
+        const code = e instanceof StepFailure ? e.code : e instanceof ChfError ? (e.code === 6 /* ALREADY_EXISTS */ ? 'DUPLICATE_IMSI' : 'CHF_FAILED') : e.name === 'UdrError' ? 'UDR_FAILED' : e instanceof BssError ? e.code : 'STEP_FAILED'
         this.d.log.warn({ order: order.id, step: step.name, err: e.message }, 'order step failed; compensating')
         if (step.cleanup) await step.cleanup(out, e).catch((ce) => this.d.log.error({ err: ce }, 'cleanup failed'))
         drop()

@@ -146,6 +146,16 @@ describe('BSS orders (TMF622 saga)', function () {
       expect(r2.body.state).to.equal('completed')
     })
 
+    it('duplicate IMSI at the CHF (an account exists): FAILED at create-chf-account, that account untouched', async () => {
+      t.chf.accounts.set('imsi-999700000000001', { supi: 'imsi-999700000000001', balance: 777, bundles: [], idempotencyKey: 'someone-else' })
+      const r = await t.req('POST', ORDERS, { body: newOrder() })
+      expect(r.body.state).to.equal('failed')
+      expect(r.body.failure).to.include({ step: 'create-chf-account', code: 'DUPLICATE_IMSI' })
+      expect(t.chf.accounts.get('imsi-999700000000001').balance).to.equal(777)
+      expect(udrPaths()).to.deep.equal([])
+      expect((await t.req('GET', PRODUCTS)).body).to.deep.equal([])
+    })
+
     it('duplicate IMSI in service (a SIM re-imported under another ICCID): FAILED at allocate-sim', async () => {
       expect((await t.req('POST', ORDERS, { body: newOrder(undefined, { iccid: '8999700000000000001' }) })).body.state).to.equal('completed')
       // The same IMSI under another ICCID cannot be imported (unique IMSI)…
