@@ -2,17 +2,19 @@ import { expect } from 'chai'
 import * as grpc from '@grpc/grpc-js'
 import { registerEventFeed } from '../../nf/sbi/event-feed.ts'
 import { eventFeedDef } from '../../proto/load.ts'
-import { createMemStore } from './mem-store.ts'
+import { createEventSink } from '../../nf/sbi/events.ts'
+import type { DocumentStore } from '../../store/port.ts'
+import { openTestStore } from '../helpers/store.ts'
 
 describe('EventFeed (gRPC, nf/sbi/event-feed.ts)', () => {
-  const store = createMemStore()
+  let store: DocumentStore
   let server: grpc.Server
   let client: any
-  const events = store.collection('events')
   const add = (id: string, type: string, supi?: string) =>
-    events.insertOne({ _id: id, ts: '2026-11-29T09:00:00.000Z', nf: 'chf', type, ...(supi ? { supi } : {}), data: { n: id } })
+    store.collection('events').insertOne({ _id: id, ts: '2026-11-29T09:00:00.000Z', nf: 'chf', type, ...(supi ? { supi } : {}), data: { n: id } })
 
   before(async () => {
+    store = await openTestStore()
     await add('0001', 'chf.quota.granted', 'imsi-1')
     await add('0002', 'pcf.policy.updated', 'imsi-2')
     await add('0003', 'chf.quota.exhausted', 'imsi-1')
@@ -24,9 +26,10 @@ describe('EventFeed (gRPC, nf/sbi/event-feed.ts)', () => {
     const Ctor = eventFeedDef()
     client = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure())
   })
-  after(() => {
+  after(async () => {
     client.close()
     server.forceShutdown()
+    await store.close()
   })
 
   function collect(req: object, n: number): Promise<any[]> {
@@ -56,11 +59,21 @@ describe('EventFeed (gRPC, nf/sbi/event-feed.ts)', () => {
     expect((await collect({ supi: 'imsi-1', types: ['chf.*'], replayOnly: true }, 99)).map((e) => e.id)).to.deep.equal(['0001', '0003'])
     expect((await collect({ types: ['pcf.policy.updated'], replayOnly: true }, 99)).map((e) => e.id)).to.deep.equal(['0002'])
   })
+  it('streams what ctx.events.emit writes (time-ordered ids), resuming after the last id seen', async () => {
+    const sink = createEventSink(store)
+    await sink.emit('pcf', { type: 'pcf.policy.updated', supi: 'imsi-9', data: { a: 1 } })
+    await sink.emit('chf', { type: 'chf.quota.granted', supi: 'imsi-9' })
+    const got = await collect({ supi: 'imsi-9', replayOnly: true }, 99)
+    expect(got.map((e) => e.type)).to.deep.equal(['pcf.policy.updated', 'chf.quota.granted'])
+    expect(got[0].nf).to.equal('pcf')
+    expect((await collect({ supi: 'imsi-9', afterId: got[0].id, replayOnly: true }, 99)).map((e) => e.type)).to.deep.equal(['chf.quota.granted'])
+  })
+
   it('tails new events after the replay', async () => {
-    const p = collect({ afterId: '0003' }, 1)
+    const p = collect({ afterId: '9999999999999' }, 1)
     await new Promise((r) => setTimeout(r, 50))
-    await add('0004', 'bss.order.completed', 'imsi-3')
+    await add('9999999999999-0004', 'bss.order.completed', 'imsi-3')
     const got = await p
-    expect(got.map((e) => e.id)).to.deep.equal(['0004'])
+    expect(got.map((e) => e.id)).to.deep.equal(['9999999999999-0004'])
   })
 })
