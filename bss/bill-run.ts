@@ -133,7 +133,10 @@ export function buildBill(a: {
   const lines: BillLine[] = []
   const ps = a.periodStart.getTime()
   const pe = a.periodEnd.getTime()
-  const fee = plan.recurringCharge?.amount ?? 0
+  // A plan change inside the cycle: the fee is the one of the plan the cycle started with (the
+  // change's proration charge, below, covers the difference for the rest of the cycle).
+  const changed = (p.planHistory ?? []).find((h) => h.until >= a.periodStart.toISOString() && h.until < a.periodEnd.toISOString())
+  const fee = changed ? (changed.paymentType === 'postpaid' ? changed.recurringAmount : 0) : (plan.recurringCharge?.amount ?? 0)
   if (fee) {
     const start = Math.max(ps, new Date(p.startDate).getTime())
     const end = Math.min(pe, p.terminationDate ? new Date(p.terminationDate).getTime() : pe)

@@ -510,7 +510,10 @@ export class Orders {
         run: async () => {
           const at = this.d.clock()
           const { start, end } = this.periodOf(prod, at)
-          const { credit, charge } = prorate(old, next, start, end, at)
+          const pr = prorate(old, next, start, end, at)
+          // A credit only for a fee of the same kind: a prepaid fee is never on a postpaid bill and vice versa.
+          const credit = old.paymentType === next.paymentType ? pr.credit : 0
+          const charge = pr.charge
           const net = charge - credit
           if (net !== 0) {
             if (next.paymentType === 'prepaid') {
@@ -535,6 +538,8 @@ export class Orders {
                 plan: { offeringId: next.id, version: next.version, offering: next },
                 planChangedAt: this.now(),
               },
+              // the bill run charges the cycle's recurring fee on the plan the cycle started with
+              $push: { planHistory: { offeringId: old.id, paymentType: old.paymentType, recurringAmount: old.recurringCharge?.amount ?? 0, until: this.now() } },
             },
           )
           return { supi: prod.supi, msisdn: prod.msisdn }

@@ -139,6 +139,8 @@ export interface ProductDoc extends Record<string, unknown> {
   startDate: string
   terminationDate?: string
   planChangedAt?: string
+  /** Earlier plans: what was charged until when (plan changes). */
+  planHistory?: { offeringId: string; paymentType: 'prepaid' | 'postpaid'; recurringAmount: number; until: string }[]
   /** A low-balance notice went out; cleared when the balance is back above the threshold. */
   lowBalanceNotified?: boolean
   orderIds: string[]

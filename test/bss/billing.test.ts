@@ -53,6 +53,19 @@ describe('BSS billing (TMF678 bill run, invoices JSON + PDF)', function () {
     expect(again.skipped).to.equal(1)
   })
 
+  it('a plan change inside the cycle: the starting plan\'s fee plus the prorated difference', async () => {
+    const { buildBill } = await import('../../bss/bill-run.ts')
+    const prod: any = (await t.store.collection('bss.product').findOne({ _id: pid }))!
+    const newPlan = { ...prod.plan.offering, id: 'big', recurringCharge: { amount: 6000, period: 'P1M' } }
+    const bill: any = buildBill({
+      product: { ...prod, plan: { offeringId: 'big', version: 1, offering: newPlan }, planHistory: [{ offeringId: 'postpaid-50', paymentType: 'postpaid', recurringAmount: 3000, until: '2026-12-16T00:00:00.000Z' }] },
+      periodStart: start, periodEnd: end, usage: [],
+      charges: [{ kind: 'proration', amount: 1548, description: 'plan change postpaid-50 → big (prorated)' }],
+      taxRate: 0, now: end, runId: 'x',
+    })
+    expect(bill.billLine.map((l: any) => [l.kind, l.amount.value])).to.deep.equal([['recurring', 3000], ['proration', 1548]])
+  })
+
   it('serves the invoice as PDF; selfcare sees only its own bills; 404 otherwise', async () => {
     const id = encodeURIComponent(`${pid}:2026-12-01`)
     const res = await fetch(`${t.url}${BILLS}/${id}/pdf`, { headers: { authorization: `Bearer ${t.admin}` } })
