@@ -24,6 +24,8 @@ export function defaultConfig(): MvnoConfig {
         { id: 1, profile: 'A', privateKey: 'c53c22208b61860b06c62e5406a7b330c2b577aa5558981510d128247d38bd1d' },
         { id: 2, profile: 'B', privateKey: 'f1ab1074477ebcc7f554ea1c5fc368b1616730155e0041ac447d6301975fecda' },
       ],
+      sqnBatch: 32,
+      authSubscriptionCacheSeconds: 30,
     },
     pcf: {
       port: 29507,

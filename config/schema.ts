@@ -107,7 +107,16 @@ export interface MvnoConfig {
     kek: string
   }
   udr: NfListenConfig
-  udm: NfListenConfig & { suciKeys: SuciKeyConfig[] }
+  udm: NfListenConfig & {
+    suciKeys: SuciKeyConfig[]
+    /**
+     * SQN steps reserved per subscriber with one guarded write at the UDR (TS 33.102 Annex C: the HE may
+     * generate vectors in batches); unused steps are skipped after a restart. 1 = one UDR write per vector.
+     */
+    sqnBatch: number
+    /** Seconds a UDM keeps a subscriber's K/OPc/AMF/method in memory (never the SQN); 0 = no cache. */
+    authSubscriptionCacheSeconds: number
+  }
   pcf: NfListenConfig & { defaults: PolicyDefaults }
   chf: NfListenConfig & {
     /** Folder of CHF-CDR files (JSON lines, TS 32.297 names). */

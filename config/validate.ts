@@ -108,8 +108,10 @@ export const configSchema = {
             properties: { id: { type: 'integer', minimum: 0, maximum: 255 }, profile: { enum: ['A', 'B'] }, privateKey: { type: 'string', minLength: 1 } },
           },
         },
+        sqnBatch: { type: 'integer', minimum: 1, maximum: 1024 },
+        authSubscriptionCacheSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
       },
-      ['suciKeys'],
+      ['suciKeys', 'sqnBatch', 'authSubscriptionCacheSeconds'],
     ),
     pcf: listen(
       {

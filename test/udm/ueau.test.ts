@@ -116,15 +116,17 @@ async function realBackend(): Promise<Backend | undefined> {
   }
 }
 
-function startUdm(udrUrl: string): Promise<TestNf> {
+function startUdm(udrUrl: string, sqnBatch = 32, clock?: () => Date): Promise<TestNf> {
   return startTestNf(
     (ctx) => ({ name: 'udm', nfType: 'UDM', services: [ueauService({ ctx })] }),
     {
       name: 'udm',
       peers: { udr: [udrUrl] },
+      ...(clock ? { clock } : {}),
       config: {
         udm: {
           port: 0,
+          sqnBatch,
           suciKeys: [
             { id: 1, profile: 'A', privateKey: HN_A },
             { id: 2, profile: 'B', privateKey: HN_B },
@@ -169,8 +171,15 @@ function sucis(msin: string, mcc = '999', mnc = '70') {
   }
 }
 
-for (const kind of ['real UDR (nf/udr)', 'fake Nudr_DR peer'] as const) {
-  describe(`Nudm_UEAU over HTTP/2 with the ${kind}`, function () {
+// sqnBatch 1: one guarded UDR write per vector (the UDR holds exactly the last SQN handed out);
+// sqnBatch 32 (the default): the UDR holds the high-water mark of the UDM's reserved block.
+for (const [kind, sqnBatch] of [
+  ['real UDR (nf/udr)', 1],
+  ['real UDR (nf/udr)', 32],
+  ['fake Nudr_DR peer', 1],
+  ['fake Nudr_DR peer', 32],
+] as const) {
+  describe(`Nudm_UEAU over HTTP/2 with the ${kind}, udm.sqnBatch ${sqnBatch}`, function () {
     let udr: Backend
     let udm: TestNf
 
@@ -182,7 +191,6 @@ for (const kind of ['real UDR (nf/udr)', 'fake Nudr_DR peer'] as const) {
         this.skip()
       }
       udr = b!
-      udm = await startUdm(udr.url)
     })
 
     beforeEach(async () => {
@@ -190,7 +198,18 @@ for (const kind of ['real UDR (nf/udr)', 'fake Nudr_DR peer'] as const) {
       await udr.provision(F5_SUPI, authSubscription('5G_AKA'))
       await udr.provision(EAP_SUPI, authSubscription('EAP_AKA_PRIME'))
       await udr.provision(OP_SUPI, authSubscription('5G_AKA', { op: true, amf: '0000' }))
+      // Re-provisioning resets SQN_HE below what an earlier UDM reserved (an operator action); each
+      // test gets a UDM that starts from what the UDR holds now.
+      await udm?.close()
+      udm = await startUdm(udr.url, sqnBatch)
     })
+
+    /** The UDR durably holds SQN_HE ≥ every SQN handed out (= the last one when sqnBatch is 1). */
+    async function expectReserved(supi: string, sqn: bigint) {
+      const stored = sqnToBigInt(await udr.sqn(supi))
+      if (sqnBatch === 1) expect(stored).to.equal(sqn)
+      else expect(stored >= sqn, `UDR high-water mark ${stored.toString(16)} covers ${sqn.toString(16)}`).to.equal(true)
+    }
 
     after(async () => {
       await udm?.close()
@@ -209,7 +228,7 @@ for (const kind of ['real UDR (nf/udr)', 'fake Nudr_DR peer'] as const) {
         expect(av.kausf).to.match(/^[0-9a-f]{64}$/)
         const sqn = ue5g(av, F5_SNN)
         expect(sqn > sqnToBigInt(SQN0)).to.equal(true)
-        expect(await udr.sqn(F5_SUPI)).to.equal(sqn.toString(16).padStart(12, '0'))
+        await expectReserved(F5_SUPI, sqn)
         await schemaCheck(this, 'AuthenticationInfoResult', r.body)
       })
 
@@ -286,7 +305,7 @@ for (const kind of ['real UDR (nf/udr)', 'fake Nudr_DR peer'] as const) {
         const sqn = ue5g(r.body.authenticationVector, O5_SNN)
         expect(sqn > sqnMs).to.equal(true)
         expect(sqn - sqnMs < 64n).to.equal(true)
-        expect(await udr.sqn(O5_SUPI)).to.equal(sqn.toString(16).padStart(12, '0'))
+        await expectReserved(O5_SUPI, sqn)
       })
 
       it('re-synchronisation with a bad MAC-S: 403 AUTHENTICATION_REJECTED, SQN untouched', async () => {
@@ -419,7 +438,7 @@ for (const kind of ['real UDR (nf/udr)', 'fake Nudr_DR peer'] as const) {
           arr = next!
         }
         const max = sqns.reduce((a, b) => (b > a ? b : a))
-        expect(await udr.sqn(O5_SUPI)).to.equal(max.toString(16).padStart(12, '0'))
+        await expectReserved(O5_SUPI, max)
         return sqns
       }
 
@@ -428,7 +447,7 @@ for (const kind of ['real UDR (nf/udr)', 'fake Nudr_DR peer'] as const) {
       })
 
       it('100 parallel requests spread over two UDM instances sharing the UDR: still 100 distinct SQNs (the UDR guard decides)', async () => {
-        const udm2 = await startUdm(udr.url)
+        const udm2 = await startUdm(udr.url, sqnBatch)
         try {
           const conflictsBefore = (udr as { fake?: FakeUdr }).fake?.conflicts ?? 0
           await burst([udm, udm2], 100)
@@ -442,6 +461,128 @@ for (const kind of ['real UDR (nf/udr)', 'fake Nudr_DR peer'] as const) {
     })
   })
 }
+
+describe('SQN blocks and the credentials cache (udm.sqnBatch 32, udm.authSubscriptionCacheSeconds 30)', function () {
+  const K2 = '0396eb317b6d1c36f19c1c84cd6ffd16'
+  const body = { servingNetworkName: O5_SNN, ausfInstanceId: AUSF_ID }
+  const cmp = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0)
+
+  /** UE side with a given K: the SQN the AUTN carries (MAC-A must verify under that K). */
+  function ueSqn(av: any, k = K): bigint {
+    const r = ueAuthenticate(h(k), h(OPC), h(av.rand), h(av.autn), O5_SNN)
+    expect(r.ok, `MAC-A verifies under K ${k.slice(0, 4)}…`).to.equal(true)
+    if (!r.ok) throw new Error('unreachable')
+    expect(r.resStar.toString('hex')).to.equal(av.xresStar)
+    return r.sqn
+  }
+
+  it('a restarted UDM (new instance, same UDR) never reuses an SQN: it starts above the high-water mark', async () => {
+    const udr = (await realBackend())!
+    try {
+      await udr.provision(O5_SUPI, authSubscription('5G_AKA'))
+      const issued: bigint[] = []
+      for (let life = 0; life < 3; life++) {
+        const udm = await startUdm(udr.url, 32)
+        const mine: bigint[] = []
+        // 5 sequential + 20 parallel: the second life uses part of a block, the first two leave steps unused
+        for (let i = 0; i < 5; i++) mine.push(ueSqn((await udm.request('POST', GEN(O5_SUPI), body)).body.authenticationVector))
+        const par = await Promise.all(Array.from({ length: 20 }, () => udm.request('POST', GEN(O5_SUPI), body)))
+        for (const r of par) mine.push(ueSqn(r.body.authenticationVector))
+        await udm.close()
+        const lowest = mine.reduce((a, b) => (b < a ? b : a))
+        for (const prev of issued) expect(lowest > prev, `SQN ${lowest.toString(16)} of life ${life} above ${prev.toString(16)}`).to.equal(true)
+        issued.push(...mine)
+        expect(sqnToBigInt(await udr.sqn(O5_SUPI)) >= mine.reduce((a, b) => (b > a ? b : a))).to.equal(true)
+      }
+      expect(new Set(issued).size).to.equal(issued.length)
+      // In SQN order the USIM accepts every one of them (skipped steps are just a jump ahead).
+      let arr: bigint[] = []
+      for (const s of [...issued].sort(cmp)) {
+        const next = usimAcceptSqn(arr, s)
+        expect(next, `USIM accepts ${s.toString(16)}`).to.not.equal(undefined)
+        arr = next!
+      }
+    } finally {
+      await udr.close()
+    }
+  })
+
+  it('one read and one guarded PATCH per 32 vectors; the next block is reserved from our own mark without a read', async () => {
+    const b = await fakeBackend()
+    const udm = await startUdm(b.url, 32)
+    try {
+      await b.provision(O5_SUPI, authSubscription('5G_AKA'))
+      const sqns: bigint[] = []
+      for (let i = 0; i < 64; i++) sqns.push(ueSqn((await udm.request('POST', GEN(O5_SUPI), body)).body.authenticationVector))
+      for (let i = 1; i < sqns.length; i++) expect(sqns[i]! > sqns[i - 1]!).to.equal(true)
+      const reqs = b.fake.peer.requests.filter((r) => r.path.includes(O5_SUPI))
+      expect(reqs.filter((r) => r.method === 'GET').length).to.equal(1)
+      expect(reqs.filter((r) => r.method === 'PATCH').length).to.equal(2)
+      expect(sqnToBigInt(await b.sqn(O5_SUPI))).to.equal(sqns[63])
+    } finally {
+      await udm.close()
+      await b.close()
+    }
+  })
+
+  it('a re-synchronisation drops the block: the next SQNs follow SQN_MS', async () => {
+    const b = await fakeBackend()
+    const udm = await startUdm(b.url, 32)
+    try {
+      await b.provision(O5_SUPI, authSubscription('5G_AKA'))
+      let last = 0n
+      let rand = ''
+      for (let i = 0; i < 3; i++) {
+        const av = (await udm.request('POST', GEN(O5_SUPI), body)).body.authenticationVector
+        last = ueSqn(av)
+        rand = av.rand
+      }
+      const sqnMs = 0x40000n
+      const r = await udm.request('POST', GEN(O5_SUPI), { ...body, resynchronizationInfo: { rand, auts: buildAuts(h(K), h(OPC), h(rand), sqnMs).toString('hex') } })
+      expect(r.status, r.text).to.equal(200)
+      const s1 = ueSqn(r.body.authenticationVector)
+      expect(s1 > sqnMs && s1 - sqnMs < 64n).to.equal(true)
+      const s2 = ueSqn((await udm.request('POST', GEN(O5_SUPI), body)).body.authenticationVector)
+      expect(s2 > s1 && s2 - sqnMs < 128n, 'taken from the new block, not the old one').to.equal(true)
+      expect(last < sqnMs).to.equal(true)
+      expect(sqnToBigInt(await b.sqn(O5_SUPI)) >= s2).to.equal(true)
+    } finally {
+      await udm.close()
+      await b.close()
+    }
+  })
+
+  it('cached K/OPc are used for at most authSubscriptionCacheSeconds; a lost CAS re-reads them at once', async () => {
+    const b = await fakeBackend()
+    let t = Date.parse('2026-11-29T09:00:00Z')
+    const udm = await startUdm(b.url, 32, () => new Date(t))
+    try {
+      await b.provision(O5_SUPI, authSubscription('5G_AKA'))
+      ueSqn((await udm.request('POST', GEN(O5_SUPI), body)).body.authenticationVector)
+      // K changes at the UDR (SQN untouched): within the TTL the cached K is still used…
+      b.fake.subs.get(O5_SUPI)!.encPermanentKey = K2
+      t += 10_000
+      ueSqn((await udm.request('POST', GEN(O5_SUPI), body)).body.authenticationVector, K)
+      // …after it, the UDR is read again (our block stays valid: nobody else wrote the SQN).
+      t += 25_000
+      const patches = () => b.fake.peer.requests.filter((r) => r.method === 'PATCH').length
+      const p0 = patches()
+      ueSqn((await udm.request('POST', GEN(O5_SUPI), body)).body.authenticationVector, K2)
+      expect(patches()).to.equal(p0)
+      // Use up the block, then let "another UDM" move the SQN and change K: the CAS from our mark
+      // fails, the entry is dropped and the re-read K is used.
+      for (let i = 0; i < 29; i++) ueSqn((await udm.request('POST', GEN(O5_SUPI), body)).body.authenticationVector, K2)
+      const sub = b.fake.subs.get(O5_SUPI)!
+      sub.sequenceNumber = { ...sub.sequenceNumber, sqn: '000000100000' }
+      sub.encPermanentKey = K
+      const s = ueSqn((await udm.request('POST', GEN(O5_SUPI), body)).body.authenticationVector, K)
+      expect(s > 0x100000n).to.equal(true)
+    } finally {
+      await udm.close()
+      await b.close()
+    }
+  })
+})
 
 describe('UE side sanity of the test helpers', () => {
   it('AK from f5 hides the SQN in AUTN', () => {
@@ -501,7 +642,8 @@ describe('SQN compare-and-set retry (UDR stub, no HTTP)', () => {
     expect(patches).to.equal(2)
     const sqn = ue5g(res.body.authenticationVector, O5_SNN)
     expect(sqn > 0x100n).to.equal(true)
-    expect(stored).to.equal(sqn.toString(16).padStart(12, '0'))
+    // The UDR holds the reserved block's high-water mark (sqnBatch defaults to 32), at or above the SQN.
+    expect(sqnToBigInt(stored) >= sqn).to.equal(true)
     expect(res.body.authenticationVector.rand).to.equal('5a'.repeat(16))
   })
 })

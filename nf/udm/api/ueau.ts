@@ -20,17 +20,29 @@
  * PutAuthEvents (Open5GS's PUT without id, authRemovalInd), DeleteAuth (PUT auth-events/{id}
  * with authRemovalInd), DeleteAuthEvent (DELETE auth-events/{id}).
  *
- * SQN: advanced by a compare-and-set PATCH at the UDR before the vector is returned; a lost race
- * re-reads and retries. Requests for one SUPI are also queued inside this UDM instance so they do
- * not race each other; the UDR's guard is what makes it safe across instances.
+ * SQN: reserved in blocks (TS 33.102 Annex C.1.2/C.3 let the HE generate vectors in batches). One
+ * compare-and-set PATCH at the UDR moves SQN_HE from the value read to the LAST SQN of a block of
+ * `udm.sqnBatch` steps (default 32) before any SQN of the block is used; the vectors then take the
+ * block's SQNs in order from memory. A lost race (another UDM instance reserved meanwhile) re-reads and
+ * retries, so instances always hold disjoint blocks; a restarted UDM reads the high-water mark and starts
+ * above it, so an SQN is never handed out twice; the steps a dead instance did not use are skipped, which
+ * a USIM accepts (any fresher SEQ within Δ). A re-synchronisation (AUTS) drops the block and reserves
+ * afresh from the verified SQN_MS. Requests for one SUPI are queued inside this UDM instance, so the
+ * block is only touched by one request at a time. `sqnBatch: 1` is the one-write-per-vector behaviour.
+ *
+ * Authentication-subscription cache: K, OPc (Buffers), AMF, method and IND length of a subscriber are
+ * kept in memory for `udm.authSubscriptionCacheSeconds` (default 30; never the SQN, never logged). A
+ * reservation with fresh cached credentials and a block of our own is ONE guarded PATCH (guard: the
+ * high-water mark we wrote) with no read; a failed CAS, a resync or an expired entry throws the entry
+ * away and re-reads the UDR. A change of K/OPc at the UDR is therefore seen within that TTL at most.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { NfContext } from '../../sbi/ports.ts'
 import { created, noContent, ok, problem, ProblemError, type SbiRequest, type SbiResponse, type SbiService } from '../../sbi/types.ts'
-import { credentialsFrom } from '../domain/auth-credentials.ts'
+import { credentialsFrom, type AuthCredentials } from '../domain/auth-credentials.ts'
 import { generate5gHeAv, generateEapAkaPrimeAv } from '../domain/auth-vectors.ts'
 import { parseServingNetworkName, type ServingNetwork } from '../domain/kdf.ts'
-import { nextSqn, resyncBase, sqnToHex, verifyAuts } from '../domain/sqn.ts'
+import { resyncBase, sqnBlock, sqnToHex, verifyAuts } from '../domain/sqn.ts'
 import { deconcealSuci, isSuci, SuciError, type HomeNetworkKey } from '../domain/suci.ts'
 import { createUdrAuthClient, UdrError, type UdrAuthClient } from '../clients/udr.ts'
 import { loadHomeNetworkKeys } from './ueau-keys.ts'
@@ -102,6 +114,18 @@ function keyedQueue() {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/** Per-SUPI memory of this UDM: cached credentials and the SQN block it reserved at the UDR. */
+interface AuthState {
+  /** K/OPc/AMF/method/IND length as last read (storedSqn/sqnHe in it are stale: never used for SQN). */
+  creds: AuthCredentials
+  credsUntil: number
+  /** The SQN block: `last` handed out, up to `high`; `stored` = the hex SQN_HE we wrote (= high). */
+  block?: { last: bigint; high: bigint; stored: string }
+}
+
+/** Bound on the SUPIs remembered (oldest dropped first; a dropped block only skips SQN steps). */
+const MAX_AUTH_STATES = 200_000
+
 function isSupi(id: string): boolean {
   return /^imsi-[0-9]{5,15}$/.test(id) || /^nai-.+/.test(id)
 }
@@ -112,6 +136,15 @@ export function ueauService(deps: UeauDeps): SbiService {
   const udr = deps.udr ?? createUdrAuthClient(ctx)
   const keys = deps.homeNetworkKeys ?? loadHomeNetworkKeys(ctx.config.udm?.suciKeys)
   const queue = keyedQueue()
+  const sqnBatch = Math.max(1, Math.floor(ctx.config.udm?.sqnBatch ?? 32))
+  const credsTtlMs = Math.max(0, (ctx.config.udm?.authSubscriptionCacheSeconds ?? 30) * 1000)
+  const now = () => (ctx.clock ? ctx.clock().getTime() : Date.now())
+  const states = new Map<string, AuthState>()
+  function remember(supi: string, st: AuthState) {
+    states.delete(supi)
+    states.set(supi, st)
+    if (states.size > MAX_AUTH_STATES) states.delete(states.keys().next().value!)
+  }
 
   async function withUdr<T>(f: () => Promise<T>): Promise<T> {
     try {
@@ -153,67 +186,119 @@ export function ueauService(deps: UeauDeps): SbiService {
 
     return queue(supi, () =>
       withUdr(async () => {
-        for (let attempt = 0; attempt < MAX_SQN_ATTEMPTS; attempt++) {
-          const sub = await udr.getAuthenticationSubscription(supi)
-          if (!sub) throw problem(404, 'USER_NOT_FOUND', 'no authentication subscription for this user')
-          const cr = credentialsFrom(sub)
-          if (!cr.ok) {
-            ctx.log.warn({ supi, reason: cr.reason }, 'authentication subscription not usable')
-            throw problem(403, 'AUTHENTICATION_REJECTED', cr.reason)
-          }
-          const c = cr.creds
-          let base = c.sqnHe
-          if (resync) {
-            const r = verifyAuts(c.k, c.opc, Buffer.from(resync.rand, 'hex'), Buffer.from(resync.auts, 'hex'))
-            if (!r.ok) {
-              ctx.log.info({ supi, reason: r.reason }, 're-synchronisation refused')
-              throw problem(403, 'AUTHENTICATION_REJECTED', 'AUTS does not verify (MAC-S)')
-            }
-            base = resyncBase(c.sqnHe, r.sqnMs, c.indLength)
-          }
-          let sqn: bigint
-          try {
-            sqn = nextSqn(base, c.indLength)
-          } catch {
-            throw problem(403, 'AUTHENTICATION_REJECTED', 'SQN space exhausted for this subscriber')
-          }
-          if (!(await udr.compareAndSetSqn(supi, c.storedSqn, sqnToHex(sqn), c.indLength))) {
-            await sleep(Math.min(50, attempt * 2) + Math.floor(Math.random() * 3))
-            continue
-          }
-          const rand = random(16)
-          const input = { k: c.k, opc: c.opc, sqn, amf: c.amf, rand, snn }
-          if (c.method === 'EAP_AKA_PRIME') {
-            const av = generateEapAkaPrimeAv(input)
-            return ok({
-              authType: 'EAP_AKA_PRIME',
-              supi,
-              authenticationVector: {
-                avType: 'EAP_AKA_PRIME',
-                rand: av.rand.toString('hex'),
-                xres: av.xres.toString('hex'),
-                autn: av.autn.toString('hex'),
-                ckPrime: av.ckPrime.toString('hex'),
-                ikPrime: av.ikPrime.toString('hex'),
-              },
-            })
-          }
-          const av = generate5gHeAv(input)
+        const { creds, sqn } = await takeSqn(supi, resync)
+        const rand = random(16)
+        const input = { k: creds.k, opc: creds.opc, sqn, amf: creds.amf, rand, snn }
+        if (creds.method === 'EAP_AKA_PRIME') {
+          const av = generateEapAkaPrimeAv(input)
           return ok({
-            authType: '5G_AKA',
+            authType: 'EAP_AKA_PRIME',
             supi,
             authenticationVector: {
-              avType: '5G_HE_AKA',
+              avType: 'EAP_AKA_PRIME',
               rand: av.rand.toString('hex'),
-              xresStar: av.xresStar.toString('hex'),
+              xres: av.xres.toString('hex'),
               autn: av.autn.toString('hex'),
-              kausf: av.kausf.toString('hex'),
+              ckPrime: av.ckPrime.toString('hex'),
+              ikPrime: av.ikPrime.toString('hex'),
             },
           })
         }
-        throw problem(500, 'SYSTEM_FAILURE', 'could not advance the SQN (concurrent updates)')
+        const av = generate5gHeAv(input)
+        return ok({
+          authType: '5G_AKA',
+          supi,
+          authenticationVector: {
+            avType: '5G_HE_AKA',
+            rand: av.rand.toString('hex'),
+            xresStar: av.xresStar.toString('hex'),
+            autn: av.autn.toString('hex'),
+            kausf: av.kausf.toString('hex'),
+          },
+        })
       }),
     )
+  }
+
+  function block(base: bigint, indLength: number) {
+    try {
+      return sqnBlock(base, sqnBatch, indLength)
+    } catch {
+      throw problem(403, 'AUTHENTICATION_REJECTED', 'SQN space exhausted for this subscriber')
+    }
+  }
+
+  /**
+   * The SQN for the next vector of `supi` and the credentials to compute it with. Runs inside the
+   * SUPI's queue. Every SQN returned lies in a block whose high-water mark the UDR has durably stored.
+   */
+  async function takeSqn(supi: string, resync: AuthenticationInfoRequest['resynchronizationInfo']): Promise<{ creds: AuthCredentials; sqn: bigint }> {
+    let st = states.get(supi)
+    if (resync) {
+      // A resync invalidates our block (and re-reads K/OPc to verify the AUTS with).
+      states.delete(supi)
+      st = undefined
+    }
+    const fresh = st !== undefined && st.credsUntil > now()
+    // 1. The next SQN of our block, from memory.
+    if (st && fresh && st.block && st.block.last < st.block.high) {
+      const sqn = sqnBlock(st.block.last, 1, st.creds.indLength).first
+      st.block.last = sqn
+      return { creds: st.creds, sqn }
+    }
+    // 2. Block used up, credentials cached: reserve the next block with one guarded PATCH from the
+    //    high-water mark we wrote ourselves (no read). A lost CAS means someone else wrote: re-read.
+    if (st && fresh && st.block) {
+      const b = block(st.block.high, st.creds.indLength)
+      const stored = sqnToHex(b.high)
+      if (await udr.compareAndSetSqn(supi, st.block.stored, stored, st.creds.indLength)) {
+        st.block = { last: b.first, high: b.high, stored }
+        return { creds: st.creds, sqn: b.first }
+      }
+      states.delete(supi)
+    }
+    // 3. Read the subscription (fresh K/OPc and SQN_HE) and reserve a block from SQN_HE.
+    for (let attempt = 0; attempt < MAX_SQN_ATTEMPTS; attempt++) {
+      const sub = await udr.getAuthenticationSubscription(supi)
+      if (!sub) {
+        states.delete(supi)
+        throw problem(404, 'USER_NOT_FOUND', 'no authentication subscription for this user')
+      }
+      const cr = credentialsFrom(sub)
+      if (!cr.ok) {
+        states.delete(supi)
+        ctx.log.warn({ supi, reason: cr.reason }, 'authentication subscription not usable')
+        throw problem(403, 'AUTHENTICATION_REJECTED', cr.reason)
+      }
+      const c = cr.creds
+      const credsUntil = now() + credsTtlMs
+      const prev = states.get(supi)
+      // Credentials had expired but nobody wrote the SQN since our reservation: keep using our block.
+      if (!resync && prev?.block && prev.block.last < prev.block.high && c.storedSqn === prev.block.stored && c.indLength === prev.creds.indLength) {
+        const sqn = sqnBlock(prev.block.last, 1, c.indLength).first
+        remember(supi, { creds: c, credsUntil, block: { ...prev.block, last: sqn } })
+        return { creds: c, sqn }
+      }
+      let base = c.sqnHe
+      if (resync) {
+        const r = verifyAuts(c.k, c.opc, Buffer.from(resync.rand, 'hex'), Buffer.from(resync.auts, 'hex'))
+        if (!r.ok) {
+          ctx.log.info({ supi, reason: r.reason }, 're-synchronisation refused')
+          throw problem(403, 'AUTHENTICATION_REJECTED', 'AUTS does not verify (MAC-S)')
+        }
+        base = resyncBase(c.sqnHe, r.sqnMs, c.indLength)
+      }
+      const b = block(base, c.indLength)
+      const stored = sqnToHex(b.high)
+      if (!(await udr.compareAndSetSqn(supi, c.storedSqn, stored, c.indLength))) {
+        states.delete(supi)
+        await sleep(Math.min(50, attempt * 2) + Math.floor(Math.random() * 3))
+        continue
+      }
+      remember(supi, { creds: c, credsUntil, block: { last: b.first, high: b.high, stored } })
+      return { creds: c, sqn: b.first }
+    }
+    throw problem(500, 'SYSTEM_FAILURE', 'could not advance the SQN (concurrent updates)')
   }
 
   async function confirm(req: SbiRequest): Promise<SbiResponse> {

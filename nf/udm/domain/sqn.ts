@@ -56,6 +56,26 @@ export function nextSqn(sqnHe: bigint, indLength = DEFAULT_IND_LENGTH): bigint {
   return joinSqn(nextSeq, (ind + 1) % (1 << indLength), indLength)
 }
 
+/**
+ * A block of up to `steps` consecutive SQNs after SQN_HE (Annex C.1.2 / C.3: the HE may generate
+ * vectors in batches): `first` = nextSqn(sqnHe), `high` the last one, reached after `count` steps.
+ * Persisting `high` as SQN_HE before any SQN of the block is used makes every SQN of it unique; fewer
+ * than `steps` when SEQ runs out. Throws like {@link nextSqn} when not even one step is left.
+ */
+export function sqnBlock(sqnHe: bigint, steps: number, indLength = DEFAULT_IND_LENGTH): { first: bigint; high: bigint; count: number } {
+  const first = nextSqn(sqnHe, indLength)
+  let high = first
+  let count = 1
+  for (; count < steps; count++) {
+    try {
+      high = nextSqn(high, indLength)
+    } catch {
+      break
+    }
+  }
+  return { first, high, count }
+}
+
 /** Sets the AMF separation bit (MSB of the 16-bit AMF). */
 export function withSeparationBit(amf: Buffer): Buffer {
   const out = Buffer.from(amf)
