@@ -12,6 +12,8 @@ import { openapiDoc, BSS_OPENAPI_PATH } from './http.ts'
 import { Inventory } from './inventory.ts'
 import { Notices } from './notices.ts'
 import { Orders } from './orders.ts'
+import { runRenewals } from './renewals.ts'
+import { sendMessage } from './routes/care.ts'
 import { BssStore } from './store.ts'
 import { WebhookOutbox } from './webhooks.ts'
 import { catalogueRoutes } from './routes/catalogue.ts'
@@ -33,6 +35,8 @@ export interface BssOptions {
   webhookBackoffMs?: number
   /** Event poll interval for notices (low balance, exhaustion); 0 disables. */
   noticePollMs?: number
+  /** Prepaid renewal pass interval (default 60 s); 0 disables. */
+  renewalPollMs?: number
 }
 
 export interface Bss {
@@ -42,6 +46,8 @@ export interface Bss {
   /** Low-balance/exhaustion notices (poll() runs one pass; tests). */
   notices: Notices
   orders: Orders
+  /** One prepaid renewal pass (tests, or an operator's cron). */
+  renewals(): Promise<{ renewed: number; failed: number }>
 }
 
 /** Everything a route module needs. */
@@ -71,6 +77,18 @@ export function createBss(ctx: NfContext, opts: BssOptions = {}): Bss {
   })
   const deps: BssDeps = { ctx, s, inv, orders, chf, webhooks }
   const notices = new Notices(deps, opts.noticePollMs ?? 2000)
+  let renewTimer: NodeJS.Timeout | undefined
+  const renewals = () =>
+    runRenewals({
+      s,
+      chf,
+      clock: ctx.clock,
+      events: ctx.events,
+      log: ctx.log,
+      onFailed: async (p, reason) => {
+        await sendMessage(deps, { id: `renewal-${p.id}-${p.nextRenewalAt}`, messageType: 'SMS', content: 'Your plan could not be renewed: please top up.', receiver: [{ phoneNumber: p.msisdn, id: p.customerId }], product: { id: p.id }, sender: 'bss', reason: `bss.renewal.failed: ${reason}` })
+      },
+    })
   const indexes = s.ensureIndexes()
 
   const app = express()
@@ -133,8 +151,17 @@ export function createBss(ctx: NfContext, opts: BssOptions = {}): Bss {
       await orders.resumeInterrupted()
       webhooks.start()
       notices.start()
+      if (opts.renewalPollMs !== 0) {
+        const tick = () => {
+          renewTimer = setTimeout(() => void renewals().catch((e) => ctx.log.warn({ err: e }, 'renewals failed')).finally(tick), opts.renewalPollMs ?? 60_000)
+          renewTimer.unref?.()
+        }
+        tick()
+      }
     },
+    renewals,
     async stop() {
+      if (renewTimer) clearTimeout(renewTimer)
       webhooks.stop()
       notices.stop()
       chfClient?.close?.()

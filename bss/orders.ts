@@ -17,6 +17,7 @@ import { decryptSecret } from './crypto.ts'
 import { addPeriod, bundlesOf, policyWrites, prorate, ratingPlanOf, udrWrites, type SubscriberState } from './domain/plan.ts'
 import { badRequest, BssError, conflict, forbidden, notFound } from './errors.ts'
 import type { Inventory } from './inventory.ts'
+import { firstRenewal } from './renewals.ts'
 import type { BssStore, Offering, OrderDoc, ProductDoc, SagaStep } from './store.ts'
 
 export interface OrderItemInput {
@@ -324,6 +325,8 @@ export class Orders {
             startDate: now,
             orderIds: [order.id],
           }
+          const renewal = offering.paymentType === 'prepaid' ? firstRenewal(prod) : undefined
+          if (renewal) prod.nextRenewalAt = renewal
           await s.products.replaceOne({ _id: prod.id }, prod, { upsert: true })
           await inv.allocateMsisdn(o.msisdn, prod.id)
           await inv.allocateSim(o.iccid, prod.id)
@@ -537,7 +540,9 @@ export class Orders {
                 productOffering: { id: next.id, href: `/productCatalogManagement/v4/productOffering/${next.id}`, name: next.name },
                 plan: { offeringId: next.id, version: next.version, offering: next },
                 planChangedAt: this.now(),
+                ...(next.paymentType === 'prepaid' && next.recurringCharge ? { nextRenewalAt: this.periodOf(prod, this.d.clock()).end.toISOString() } : {}),
               },
+              ...(next.paymentType === 'prepaid' && next.recurringCharge ? {} : { $unset: { nextRenewalAt: '' } }),
               // the bill run charges the cycle's recurring fee on the plan the cycle started with
               $push: { planHistory: { offeringId: old.id, paymentType: old.paymentType, recurringAmount: old.recurringCharge?.amount ?? 0, until: this.now() } },
             },

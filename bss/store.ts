@@ -139,6 +139,9 @@ export interface ProductDoc extends Record<string, unknown> {
   startDate: string
   terminationDate?: string
   planChangedAt?: string
+  /** Prepaid: when the next recurring fee is due (bss/renewals.ts). */
+  nextRenewalAt?: string
+  renewalFailedFor?: string
   /** Earlier plans: what was charged until when (plan changes). */
   planHistory?: { offeringId: string; paymentType: 'prepaid' | 'postpaid'; recurringAmount: number; until: string }[]
   /** A low-balance notice went out; cleared when the balance is back above the threshold. */
@@ -198,6 +201,7 @@ export class BssStore {
     await this.products.createIndex({ fields: ['msisdn'] })
     await this.products.createIndex({ fields: ['customerId'] })
     await this.products.createIndex({ fields: ['paymentType', 'status'] })
+    await this.products.createIndex({ fields: ['nextRenewalAt'] })
     await this.charges.createIndex({ fields: ['productId', 'ts'] })
     await this.bulkRows.createIndex({ fields: ['jobId', 'row'] })
   }

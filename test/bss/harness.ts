@@ -183,7 +183,7 @@ export async function startBssTest(
     clock,
     apiRoot: '',
   }
-  const bss = createBss(ctx, { noticePollMs: 0, webhookPollMs: 30, webhookBackoffMs: 20, ...(o.bss ?? {}) })
+  const bss = createBss(ctx, { noticePollMs: 0, renewalPollMs: 0, webhookPollMs: 30, webhookBackoffMs: 20, ...(o.bss ?? {}) })
   const server: Server = await new Promise((resolve) => {
     const s = bss.app.listen(0, '127.0.0.1', () => resolve(s))
   })
