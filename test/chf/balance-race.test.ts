@@ -93,7 +93,7 @@ for (const kind of ['sqlite', 'mongodb'] as const) {
         const { ref } = await charging.create(f5Create(supi, `urn:uuid:seq-${i}`) as any)
         await charging.update(ref, f5Update(supi, [{ rg: 1, requested: MB }, { rg: 2, requested: MB }]) as any)
         const mid = (await chf.getAccount(supi))!
-        expect(mid.reserved).to.be.at.least(10) // RG 2: the default 2 MB at 5/MB; RG 1 from the bundle, then money once it runs low
+        expect(mid.reserved).to.be.at.least(5) // RG 2: 1 MB at 5/MB; RG 1 from the bundle, then money once it runs low
         const report = f5Update(supi, [{ rg: 1, requested: MB, total: MB / 2, ts: new Date(Date.now() + 1000 * i + 1).toISOString() }, { rg: 2, requested: MB, total: MB / 2, ts: new Date(Date.now() + 1000 * i + 2).toISOString() }])
         await charging.update(ref, report as any)
         await charging.update(ref, report as any)
@@ -121,7 +121,7 @@ describe('chf sweepers', () => {
       await accounts.create({ supi, plan: PLAN, openingBalance: 100 })
       const { ref } = await charging.create(f5Create(supi) as any)
       await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any)
-      expect((await chf.getAccount(supi))!.reserved).to.equal(10)
+      expect((await chf.getAccount(supi))!.reserved).to.equal(5)
       now.t += 3700_000
       expect(await charging.expireReservations()).to.equal(1)
       expect((await chf.getAccount(supi))!.reserved).to.equal(0)

@@ -29,7 +29,8 @@ describe('chf quota decisions', () => {
     expect(g.finalUnitIndication).to.equal(undefined)
   })
 
-  it('grants at least the default when less is asked (free5GC asks for 1000 bytes)', () => {
+  it('raises a tiny volume request to the default grant (free5GC asks for 1000 bytes), honours larger ones', () => {
+    expect(decideGrant(base({ requested: 1_000_000, availableMoney: 1000 })).units).to.equal(1_000_000)
     expect(decideGrant(base({ requested: 1000, availableMoney: 1000 })).units).to.equal(10 * MB)
   })
 

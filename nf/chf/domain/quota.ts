@@ -27,7 +27,7 @@ export interface GrantInput {
   now: Date
   /** Units the consumer asked for (requestedUnit), if any. */
   requested?: number
-  /** Grant when less (or nothing) is requested, per unit kind. */
+  /** Grant when nothing (or a volume below MIN_VOLUME_REQUEST) is requested, per unit kind. */
   defaultGrant: Record<UnitKind, number>
   /** Balance + credit limit − reserved (minor units); what new reservations may take. */
   availableMoney: number
@@ -74,6 +74,9 @@ export function finalUnitIndicationOf(plan: RatingPlan): FinalUnitIndication {
   }
 }
 
+/** Volume requests below this (bytes) are raised to the default grant. */
+export const MIN_VOLUME_REQUEST = 65_536
+
 /** Decides the grant for one rating group. */
 export function decideGrant(input: GrantInput): GrantDecision {
   const { plan, ratingGroup, zone, now } = input
@@ -91,9 +94,10 @@ export function decideGrant(input: GrantInput): GrantDecision {
   })
   if (input.barred) return zero('END_USER_SERVICE_DENIED', { finalUnitAction: 'TERMINATE' })
 
-  // at least the default grant: free5GC's SMF asks for cfg.requestedUnit (1000 bytes by default), and a
-  // quota that small would make the UPF report every kilobyte
-  const asked = Math.max(input.requested && input.requested > 0 ? input.requested : 0, input.defaultGrant[unit])
+  // A tiny volume request is raised to the default grant: free5GC's SMF asks for cfg.requestedUnit
+  // (1000 bytes by default), and a quota that small would make the UPF report every kilobyte.
+  const req = input.requested && input.requested > 0 ? input.requested : 0
+  const asked = req === 0 || (unit === 'VOLUME' && req < MIN_VOLUME_REQUEST) ? Math.max(req, input.defaultGrant[unit]) : req
   const wanted = Math.max(1, Math.min(INT32_MAX, Math.floor(asked)))
   let left = wanted
   const bundleReserve: { bundleId: string; units: number }[] = []
