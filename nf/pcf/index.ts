@@ -10,16 +10,23 @@ import { callbackHandlers } from './api/callbacks.ts'
 import { smPolicyHandlers } from './api/sm-policy.ts'
 import { nchfSpendingLimit } from './clients/nchf-spendinglimitcontrol.ts'
 import { nudrDr } from './clients/nudr-dr.ts'
-import { PeerSubscriptions } from './peer-subscriptions.ts'
+import { PeerSubscriptions, type PeerSubscriptionOptions } from './peer-subscriptions.ts'
 import { SmPolicyService } from './sm-policies.ts'
 import { PcfStore } from './store.ts'
 
-export function createPcf(ctx: NfContext): NfModule {
+export type PcfOptions = PeerSubscriptionOptions
+
+export function createPcf(ctx: NfContext, opts: PcfOptions = {}): NfModule {
   const store = new PcfStore(ctx.store)
   const udr = nudrDr(ctx)
-  const subs = new PeerSubscriptions(ctx, store, udr, nchfSpendingLimit(ctx))
+  const subs = new PeerSubscriptions(ctx, store, udr, nchfSpendingLimit(ctx), opts)
   const sm = new SmPolicyService(ctx, store, udr, subs)
   const am = new AmPolicyService(ctx, store, udr, subs)
+  subs.onRevived = async (supi) => {
+    await subs.ensureUdr(supi)
+    await sm.reevaluate(supi, 'resubscribed')
+    await am.reevaluate(supi)
+  }
   return {
     name: 'pcf',
     nfType: 'PCF',
@@ -32,6 +39,10 @@ export function createPcf(ctx: NfContext): NfModule {
     profileInfo: { pcfInfo: { dnnList: ctx.config.dnns } },
     async start() {
       await store.init()
+      subs.start()
+    },
+    async stop() {
+      await subs.stop()
     },
   }
 }

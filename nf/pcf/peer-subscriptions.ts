@@ -6,12 +6,41 @@
  *   session until the last one ends.
  * Exactly one instance creates each (a guarded claim in `pcf.ues`); a failed attempt is retried by the
  * next session that starts.
+ *
+ * Linger: when the last association ends, the subscriptions are kept for `subscriptionLingerMs` and
+ * released by a sweeper (any instance; a guarded claim on `idleSince` makes one of them do it), so a UE
+ * that detaches and attaches again costs no unsubscribe/subscribe round trips and keeps its cached
+ * policy-data. With a linger of 0 they are released at once, as before.
+ *
+ * Policy-data cache: while our UDR subscription is active and its notifications reach this instance
+ * (`udrSub.notifyRoot` is our apiRoot), the subscriber's sm-data is kept in memory under the
+ * subscription's `gen`. Every change notification (whichever instance or worker receives it) bumps `gen`
+ * in the store before anything is re-decided, so a copy of an older generation is never used; instances
+ * whose callback the UDR does not call read the UDR every time.
  */
 import type { NfContext } from '../sbi/ports.ts'
 import type { NchfSpendingLimitClient } from './clients/nchf-spendinglimitcontrol.ts'
 import type { NudrDrClient } from './clients/nudr-dr.ts'
-import type { PolicyCounterInfo, SpendingLimitStatus } from './domain/types.ts'
-import type { PcfStore } from './store.ts'
+import type { PolicyCounterInfo, SmPolicyData, SpendingLimitStatus } from './domain/types.ts'
+import type { PcfStore, UeDoc } from './store.ts'
+
+/** Default linger of the peer subscriptions after a subscriber's last association ends. */
+export const DEFAULT_SUBSCRIPTION_LINGER_MS = 300_000
+
+export interface PeerSubscriptionOptions {
+  /** How long the UDR and CHF subscriptions outlive the subscriber's last association (ms); 0 = release at once. */
+  subscriptionLingerMs?: number
+  /** Sweeper period (ms); default a quarter of the linger, between 50 ms and 30 s. */
+  sweepIntervalMs?: number
+  /** Subscribers whose policy-data is kept in memory (least recently stored evicted first). */
+  cacheSize?: number
+}
+
+interface CachedPolicyData {
+  uri: string
+  gen: number
+  data: SmPolicyData | undefined
+}
 
 export const CALLBACK_BASE = '/npcf-callback/v1'
 
@@ -34,31 +63,86 @@ export function statusesOf(s: SpendingLimitStatus | undefined): Record<string, s
 }
 
 export class PeerSubscriptions {
+  readonly lingerMs: number
+  private readonly sweepMs: number
+  private readonly cacheSize: number
+  private readonly cache = new Map<string, CachedPolicyData>()
+  private timer: NodeJS.Timeout | undefined
+  private sweeping: Promise<number> | undefined
+  /** Called when a subscriber got an association while its subscriptions were being released (set by index.ts). */
+  onRevived: (supi: string) => Promise<void> = async () => {}
+
   constructor(
     private readonly ctx: NfContext,
     private readonly store: PcfStore,
     private readonly udr: NudrDrClient,
     private readonly chf: NchfSpendingLimitClient,
-  ) {}
+    opts: PeerSubscriptionOptions = {},
+  ) {
+    this.lingerMs = opts.subscriptionLingerMs ?? DEFAULT_SUBSCRIPTION_LINGER_MS
+    this.sweepMs = opts.sweepIntervalMs ?? Math.min(30_000, Math.max(50, Math.floor(this.lingerMs / 4)))
+    this.cacheSize = opts.cacheSize ?? 10_000
+  }
 
   private now(): string {
     return this.ctx.clock().toISOString()
   }
 
-  /** Subscribes at the UDR to the subscriber's policy-data changes, unless done already. */
-  async ensureUdr(supi: string): Promise<void> {
-    // Fast path (every session after the first): one read, no write transaction.
+  /**
+   * Subscribes at the UDR to the subscriber's policy-data changes, unless done already. Returns the
+   * subscriber's document as read (one read, no write, for every session after the first).
+   */
+  async ensureUdr(supi: string): Promise<UeDoc | null> {
     const ue = await this.store.getUe(supi)
-    if (ue?.udrSub && ue.udrSub.state !== 'failed') return
+    if (ue?.udrSub && ue.udrSub.state !== 'failed') return ue
     const now = this.now()
     await this.store.ensureUe(supi, now)
-    if (!(await this.store.claim(supi, 'udrSub', now))) return
-    try {
-      const uri = await this.udr.subscribe(supi, policyDataNotifyUri(this.ctx.apiRoot, supi))
-      await this.store.setUe(supi, { udrSub: { state: uri ? 'active' : 'failed', uri, since: now } })
-    } catch (err) {
-      this.ctx.log.warn({ supi, err: (err as Error).message }, 'policy-data subscription at the UDR failed')
-      await this.store.setUe(supi, { udrSub: { state: 'failed', since: now } })
+    if (await this.store.claim(supi, 'udrSub', now)) {
+      try {
+        const uri = await this.udr.subscribe(supi, policyDataNotifyUri(this.ctx.apiRoot, supi))
+        await this.store.setUe(supi, { udrSub: { state: uri ? 'active' : 'failed', uri, since: now, notifyRoot: this.ctx.apiRoot, gen: 0 } })
+      } catch (err) {
+        this.ctx.log.warn({ supi, err: (err as Error).message }, 'policy-data subscription at the UDR failed')
+        await this.store.setUe(supi, { udrSub: { state: 'failed', since: now } })
+      }
+    }
+    return this.store.getUe(supi)
+  }
+
+  /**
+   * The subscriber's sm-data: from memory while our UDR subscription (as `ue` shows it) notifies this
+   * instance and no change was notified since it was read; from the UDR otherwise. A UDR failure is
+   * thrown (and never cached).
+   */
+  async smData(supi: string, ue: UeDoc | null | undefined): Promise<SmPolicyData | undefined> {
+    const sub = ue?.udrSub
+    const cacheable = sub?.state === 'active' && !!sub.uri && sub.notifyRoot === this.ctx.apiRoot
+    if (cacheable) {
+      const hit = this.cache.get(supi)
+      if (hit && hit.uri === sub.uri && hit.gen === (sub.gen ?? 0)) return hit.data
+    }
+    const data = await this.udr.smData(supi)
+    if (cacheable) this.remember(supi, { uri: sub.uri!, gen: sub.gen ?? 0, data })
+    return data
+  }
+
+  private remember(supi: string, entry: CachedPolicyData): void {
+    this.cache.delete(supi)
+    if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!)
+    this.cache.set(supi, entry)
+  }
+
+  /**
+   * The UDR notified a policy-data change: the cached copy is stale from now on, in every instance
+   * (the generation in the store moves). When the notification carries the new sm-data (or says it
+   * was deleted: null), that becomes the cached copy of the new generation.
+   */
+  async policyDataChanged(supi: string, smData?: SmPolicyData | null): Promise<void> {
+    this.cache.delete(supi)
+    const ue = await this.store.bumpPolicyDataGen(supi)
+    const sub = ue?.udrSub
+    if (smData !== undefined && sub?.state === 'active' && sub.uri && sub.notifyRoot === this.ctx.apiRoot) {
+      this.remember(supi, { uri: sub.uri, gen: sub.gen ?? 0, data: smData ?? undefined })
     }
   }
 
@@ -66,8 +150,8 @@ export class PeerSubscriptions {
    * Subscribes at the CHF to the plan's policy counters, or widens the subscription when a session
    * needs counters it does not cover yet. Returns the counter statuses known afterwards.
    */
-  async ensureSpendingLimits(supi: string, gpsi: string | undefined, counterIds: string[]): Promise<Record<string, string>> {
-    const known = await this.store.getUe(supi)
+  async ensureSpendingLimits(supi: string, gpsi: string | undefined, counterIds: string[], ue?: UeDoc | null): Promise<Record<string, string>> {
+    const known = ue === undefined ? await this.store.getUe(supi) : ue
     if (counterIds.length === 0) return known?.slc?.statuses ?? {}
     if (known?.slc?.state === 'active' && counterIds.every((id) => known.slc!.policyCounterIds.includes(id))) return known.slc.statuses
     const now = this.now()
@@ -122,18 +206,85 @@ export class PeerSubscriptions {
     if (ue?.slc) await this.store.setUe(supi, { 'slc.state': 'failed' })
   }
 
-  /** Ends the subscriptions nothing needs any more (after an association was deleted). */
+  /**
+   * After an association was deleted: when it was the subscriber's last, marks it idle for the
+   * sweeper (linger), or with no linger ends the subscriptions nothing needs any more at once.
+   */
   async releaseUnused(supi: string): Promise<void> {
-    const sm = await this.store.countSm(supi)
-    if (sm > 0) return
-    const before = await this.store.unsetUe(supi, 'slc')
+    if (await this.store.hasSm(supi)) return
+    if (this.lingerMs > 0) {
+      // No SM session left: the CHF subscription lingers; the UDR one too when no AM association is left.
+      await this.store.markIdle(supi, this.now())
+      return
+    }
+    await this.releaseSlc(supi, await this.store.unsetUe(supi, 'slc'))
+    if (await this.store.hasAm(supi)) return
+    await this.releaseUdr(supi, await this.store.deleteUe(supi))
+    await this.reviveIfNeeded(supi)
+  }
+
+  private async releaseSlc(supi: string, before: UeDoc | null): Promise<void> {
     if (before?.slc?.uri && before.slc.state === 'active') {
       await this.chf.unsubscribe(before.slc.uri).catch((err: Error) => this.ctx.log.warn({ supi, err: err.message }, 'spending-limit unsubscribe failed'))
     }
-    if ((await this.store.countAm(supi)) > 0) return
-    const ue = await this.store.deleteUe(supi)
+  }
+
+  private async releaseUdr(supi: string, ue: UeDoc | null): Promise<void> {
+    this.cache.delete(supi)
     if (ue?.udrSub?.uri && ue.udrSub.state === 'active') {
       await this.udr.unsubscribe(ue.udrSub.uri).catch((err: Error) => this.ctx.log.warn({ supi, err: err.message }, 'policy-data unsubscribe failed'))
     }
+  }
+
+  /** An association started while we released: subscribe again and re-decide (nothing missed stays missed). */
+  private async reviveIfNeeded(supi: string): Promise<void> {
+    if ((await this.store.hasSm(supi)) || (await this.store.hasAm(supi))) await this.onRevived(supi)
+  }
+
+  /**
+   * Releases the subscriptions of subscribers idle for longer than the linger period. Safe to run in
+   * every instance at once: each step is guarded by the `idleSince` the sweeper read.
+   */
+  async sweep(): Promise<number> {
+    const cutoff = new Date(this.ctx.clock().getTime() - this.lingerMs).toISOString()
+    let released = 0
+    for (const ue of await this.store.idleBefore(cutoff)) {
+      const supi = ue._id
+      const since = ue.idleSince!
+      if (await this.store.hasSm(supi)) {
+        await this.store.clearIdle(supi, since)
+        continue
+      }
+      await this.releaseSlc(supi, await this.store.unsetUeIfIdle(supi, 'slc', since))
+      if (await this.store.hasAm(supi)) {
+        await this.store.clearIdle(supi, since)
+        continue
+      }
+      const gone = await this.store.deleteUeIfIdle(supi, since)
+      if (!gone) continue
+      await this.releaseUdr(supi, gone)
+      released++
+      await this.reviveIfNeeded(supi)
+    }
+    return released
+  }
+
+  start(): void {
+    if (this.lingerMs <= 0 || this.timer) return
+    this.timer = setInterval(() => {
+      this.sweeping ??= this.sweep()
+        .catch((err: Error) => {
+          this.ctx.log.warn({ err: err.message }, 'subscription sweep failed')
+          return 0
+        })
+        .finally(() => (this.sweeping = undefined))
+    }, this.sweepMs)
+    this.timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+    await this.sweeping
   }
 }

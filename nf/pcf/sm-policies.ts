@@ -12,7 +12,7 @@ import { decideSmPolicy, smDecisionChanged, withNegotiatedFeatures, type SmPolic
 import { smfFlavour, smNotifyDecision, smTerminateNotify, smUpdateNotify, type CallbackRequest } from './domain/notify.ts'
 import type { SmPolicyContextData, SmPolicyData, SmPolicyDecision } from './domain/types.ts'
 import type { PeerSubscriptions } from './peer-subscriptions.ts'
-import type { PcfStore, SmPolicyDoc } from './store.ts'
+import type { PcfStore, SmPolicyDoc, UeDoc } from './store.ts'
 
 export const SM_BASE = '/npcf-smpolicycontrol/v1'
 
@@ -24,9 +24,10 @@ export class SmPolicyService {
     private readonly subs: PeerSubscriptions,
   ) {}
 
-  private async readPolicyData(supi: string): Promise<SmPolicyData | undefined> {
+  /** sm-data from the cache or the UDR (nf/pcf/peer-subscriptions.ts); `ue` is the subscriber's document as read. */
+  private async readPolicyData(supi: string, ue?: UeDoc | null): Promise<SmPolicyData | undefined> {
     try {
-      return await this.udr.smData(supi)
+      return await this.subs.smData(supi, ue === undefined ? await this.store.getUe(supi) : ue)
     } catch (err) {
       // The UDR is down: serve with local policy (config defaults) rather than fail the PDU session.
       this.ctx.log.warn({ supi, err: (err as Error).message }, 'policy-data unavailable; deciding with defaults')
@@ -38,12 +39,13 @@ export class SmPolicyService {
   async create(context: SmPolicyContextData, apiRoot: string): Promise<{ id: string; location: string; decision: SmPolicyDecision }> {
     const supi = context.supi
     // Subscribe before reading, so that no change between the read and the subscription is missed.
-    await this.subs.ensureUdr(supi)
-    const policyData = await this.readPolicyData(supi)
+    // One read of the subscriber's document serves the subscription check, the cache and the statuses.
+    const ue = await this.subs.ensureUdr(supi)
+    const policyData = await this.readPolicyData(supi, ue)
     let statuses: Record<string, string> = {}
     if (!isBarred(policyData)) {
       const counterIds = policyCounterIdsOf(findSmPolicyDnnData(policyData, context.sliceInfo, context.dnn))
-      statuses = await this.subs.ensureSpendingLimits(supi, context.gpsi, counterIds)
+      statuses = await this.subs.ensureSpendingLimits(supi, context.gpsi, counterIds, ue)
     }
     const outcome = decideSmPolicy({ context, policyData, counterStatuses: statuses, defaults: this.ctx.config.pcf.defaults })
     if (outcome.kind === 'denied') {
@@ -87,8 +89,9 @@ export class SmPolicyService {
     for (const k of ['subsSessAmbr', 'subsDefQos', 'ipv4Address', 'ipv6AddressPrefix', 'accessType', 'ratType', 'servingNetwork', 'userLocationInfo'] as const) {
       if (body[k] !== undefined) (context as Record<string, unknown>)[k] = body[k]
     }
-    const policyData = await this.readPolicyData(doc.supi)
-    const statuses = (await this.store.getUe(doc.supi))?.slc?.statuses ?? {}
+    const ue = await this.store.getUe(doc.supi)
+    const policyData = await this.readPolicyData(doc.supi, ue)
+    const statuses = ue?.slc?.statuses ?? {}
     const outcome = decideSmPolicy({ context, policyData, counterStatuses: statuses, defaults: this.ctx.config.pcf.defaults })
     if (outcome.kind === 'denied') throw problem(403, outcome.cause, outcome.detail)
     await this.store.saveSmDecision(id, { context, decision: outcome.decision, summary: outcome.summary, updatedAt: this.ctx.clock().toISOString() })
@@ -113,8 +116,9 @@ export class SmPolicyService {
   async reevaluate(supi: string, reason: string, policyData?: SmPolicyData | null): Promise<number> {
     const sessions = (await this.store.smOfSupi(supi)).filter((s) => !s.terminated)
     if (sessions.length === 0) return 0
-    const data = policyData === null ? undefined : (policyData ?? (await this.readPolicyData(supi)))
-    let statuses = (await this.store.getUe(supi))?.slc?.statuses ?? {}
+    const ue = await this.store.getUe(supi)
+    const data = policyData === null ? undefined : (policyData ?? (await this.readPolicyData(supi, ue)))
+    let statuses = ue?.slc?.statuses ?? {}
     if (!isBarred(data)) {
       // A plan change may name new policy counters: widen the CHF subscription first.
       const ids = [...new Set(sessions.flatMap((s) => policyCounterIdsOf(findSmPolicyDnnData(data, s.context.sliceInfo, s.context.dnn))))]

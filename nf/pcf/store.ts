@@ -6,9 +6,11 @@
  * - `pcf.smPolicies` one per SM policy association: `_id` smPolicyId, supi, context (SmPolicyContextData
  *   as received), decision (last SmPolicyDecision sent), summary, terminated?, timestamps.
  * - `pcf.amPolicies` one per AM policy association: `_id` polAssoId, supi, accessType, request, policy.
- * - `pcf.ues` one per subscriber with a live association: `_id` supi, `udrSub` (our policy-data
- *   subscription at the UDR), `slc` (our spending-limit subscription at the CHF and the last counter
- *   statuses it reported).
+ * - `pcf.ues` one per subscriber with a live association (or whose last one ended less than the
+ *   linger period ago): `_id` supi, `udrSub` (our policy-data subscription at the UDR, with `gen`, bumped
+ *   by every change notification, and `notifyRoot`, the apiRoot its notifications go to), `slc` (our
+ *   spending-limit subscription at the CHF and the last counter statuses it reported), `idleSince`
+ *   (when the last association ended; the sweeper releases the subscriptions after the linger period).
  */
 import { DuplicateKeyError, type Collection, type DocumentStore } from '../../store/port.ts'
 import type { PolicyAssociation, PolicyAssociationRequest, SmPolicyContextData, SmPolicyDecision } from './domain/types.ts'
@@ -48,9 +50,18 @@ export interface RemoteSubscription {
   since: string
 }
 
+export interface UdrSubscription extends RemoteSubscription {
+  /** apiRoot of the instance whose callback the UDR notifies (only that instance caches policy-data). */
+  notifyRoot?: string
+  /** Bumped by every policy-data change notification: a cached copy of an older generation is stale. */
+  gen?: number
+}
+
 export interface UeDoc {
   _id: string
-  udrSub?: RemoteSubscription
+  udrSub?: UdrSubscription
+  /** When the subscriber's last association ended (ISO); absent while it has one. */
+  idleSince?: string
   slc?: RemoteSubscription & {
     policyCounterIds: string[]
     /** policyCounterId → currentStatus as last reported by the CHF. */
@@ -74,6 +85,7 @@ export class PcfStore {
   async init(): Promise<void> {
     await this.sm.createIndex({ fields: ['supi'] })
     await this.am.createIndex({ fields: ['supi'] })
+    await this.ues.createIndex({ fields: ['idleSince'] })
   }
 
   insertSm(doc: SmPolicyDoc): Promise<string> {
@@ -101,6 +113,11 @@ export class PcfStore {
     return this.sm.count({ supi })
   }
 
+  /** Whether the subscriber has an SM association (one indexed row, unlike a count over all of them). */
+  async hasSm(supi: string): Promise<boolean> {
+    return (await this.sm.findOne({ supi })) !== null
+  }
+
   insertAm(doc: AmPolicyDoc): Promise<string> {
     return this.am.insertOne(doc)
   }
@@ -124,6 +141,10 @@ export class PcfStore {
 
   countAm(supi: string): Promise<number> {
     return this.am.count({ supi })
+  }
+
+  async hasAm(supi: string): Promise<boolean> {
+    return (await this.am.findOne({ supi })) !== null
   }
 
   getUe(supi: string): Promise<UeDoc | null> {
@@ -166,5 +187,35 @@ export class PcfStore {
 
   deleteUe(supi: string): Promise<UeDoc | null> {
     return this.ues.findOneAndDelete({ _id: supi })
+  }
+
+  /** A policy-data change was notified: bumps the generation of our UDR subscription; the document after. */
+  bumpPolicyDataGen(supi: string): Promise<UeDoc | null> {
+    return this.ues.findOneAndUpdate({ _id: supi, udrSub: { $exists: true } }, { $inc: { 'udrSub.gen': 1 } }, { returnDocument: 'after' })
+  }
+
+  /** Marks the subscriber idle from `now` (its last SM session ended); a new association does not clear it, the sweeper does. */
+  async markIdle(supi: string, now: string): Promise<void> {
+    await this.ues.updateOne({ _id: supi }, { $set: { idleSince: now } })
+  }
+
+  /** Subscribers idle since `cutoff` or earlier. */
+  idleBefore(cutoff: string, limit = 100): Promise<UeDoc[]> {
+    return this.ues.find({ idleSince: { $lte: cutoff } }, { limit })
+  }
+
+  /** Ends the idle mark set at `since` (an association came back); false if another sweeper got there first. */
+  async clearIdle(supi: string, since: string): Promise<boolean> {
+    return (await this.ues.updateOne({ _id: supi, idleSince: since }, { $unset: { idleSince: '' } })).matched > 0
+  }
+
+  /** Removes `field` if the subscriber is still idle since `since`; the document before. */
+  unsetUeIfIdle(supi: string, field: 'udrSub' | 'slc', since: string): Promise<UeDoc | null> {
+    return this.ues.findOneAndUpdate({ _id: supi, idleSince: since, [field]: { $exists: true } }, { $unset: { [field]: '' } }, { returnDocument: 'before' })
+  }
+
+  /** Deletes the subscriber's document if it is still idle since `since`. */
+  deleteUeIfIdle(supi: string, since: string): Promise<UeDoc | null> {
+    return this.ues.findOneAndDelete({ _id: supi, idleSince: since })
   }
 }

@@ -24,7 +24,8 @@ describe('PCF Npcf_SMPolicyControl over HTTP/2 (free5GC and Open5GS SMF bodies)'
     udr = await startFakeUdr()
     chf = await startFakeChf()
     smf = await startFakePeer()
-    pcf = await startTestNf(createPcf, { name: 'pcf', peers: { udr: [udr.url], chf: [chf.url] } })
+    // A short linger, so the release by the sweeper is observable (nf/pcf/peer-subscriptions.ts).
+    pcf = await startTestNf((ctx) => createPcf(ctx, { subscriptionLingerMs: 150 }), { name: 'pcf', peers: { udr: [udr.url], chf: [chf.url] } })
   })
   after(async () => {
     await pcf.close()
@@ -109,7 +110,7 @@ describe('PCF Npcf_SMPolicyControl over HTTP/2 (free5GC and Open5GS SMF bodies)'
     expect(chf.requests).to.have.length(0)
   })
 
-  it('get answers SmPolicyControl; update (free5GC RES_MO_RE) answers the decision; delete {} answers 204 and unsubscribes', async () => {
+  it('get answers SmPolicyControl; update (free5GC RES_MO_RE) answers the decision; delete {} answers 204 and unsubscribes after the linger', async () => {
     const c = await pcf.request('POST', `${SM}/sm-policies`, f5SmCreate(smf.url))
     const path = new URL(c.headers.location as string).pathname
     const g = await pcf.request('GET', path)
@@ -122,9 +123,9 @@ describe('PCF Npcf_SMPolicyControl over HTTP/2 (free5GC and Open5GS SMF bodies)'
     expect(Object.keys(u.body.sessRules)).to.have.length(1)
     const d = await pcf.request('POST', `${path}/delete`, {})
     expect(d.status).to.equal(204)
-    expect(chf.requests.some((r) => r.method === 'DELETE')).to.equal(true)
-    expect(udr.requests.some((r) => r.method === 'DELETE')).to.equal(true)
     expect((await pcf.request('GET', path)).status).to.equal(404)
+    await chf.waitFor((r) => r.method === 'DELETE', 3000)
+    await udr.waitFor((r) => r.method === 'DELETE', 3000)
   })
 
   it('Open5GS delete via POST {Location}/delete with ranNasRelCauses', async () => {
@@ -133,12 +134,15 @@ describe('PCF Npcf_SMPolicyControl over HTTP/2 (free5GC and Open5GS SMF bodies)'
     expect(d.status, d.text).to.equal(204)
   })
 
-  it('keeps the CHF subscription until the last session of the SUPI ends', async () => {
+  it('keeps the CHF subscription until the last session of the SUPI ends (and the linger after it)', async () => {
     const a = await pcf.request('POST', `${SM}/sm-policies`, f5SmCreate(smf.url))
     const b = await pcf.request('POST', `${SM}/sm-policies`, f5SmCreate(smf.url, { pduSessionId: 2 }))
     await pcf.request('POST', `${new URL(a.headers.location as string).pathname}/delete`, {})
+    await new Promise((r) => setTimeout(r, 400))
     expect(chf.requests.filter((r) => r.method === 'DELETE')).to.have.length(0)
     await pcf.request('POST', `${new URL(b.headers.location as string).pathname}/delete`, {})
+    await chf.waitFor((r) => r.method === 'DELETE', 3000)
+    await new Promise((r) => setTimeout(r, 200))
     expect(chf.requests.filter((r) => r.method === 'DELETE')).to.have.length(1)
   })
 

@@ -28,7 +28,7 @@ describe('PCF with the real CHF and UDR: allowance exhausted → throttled, top-
     udr = await startTestNf(createUdr, { name: 'udr' })
     chfNf = await startTestNf(createChf, { name: 'chf', config: { chf: { cdrDir } as any } })
     smf = await startFakePeer()
-    pcf = await startTestNf(createPcf, { name: 'pcf', peers: { udr: [udr.url], chf: [chfNf.url] } })
+    pcf = await startTestNf((ctx) => createPcf(ctx, { subscriptionLingerMs: 100 }), { name: 'pcf', peers: { udr: [udr.url], chf: [chfNf.url] } })
   })
   after(async () => {
     await pcf.close()
@@ -60,9 +60,11 @@ describe('PCF with the real CHF and UDR: allowance exhausted → throttled, top-
     const restored = await smf.waitFor((r) => r.path.endsWith('/update') && (Object.values(r.body.smPolicyDecision.sessRules)[0] as any).authSessAmbr.downlink === '100 Mbps', 5000)
     expect(restored.receivedAt).to.be.greaterThan(throttled.receivedAt)
 
-    // The last session ends: the PCF unsubscribes at the CHF.
+    // The last session ends: after the linger the PCF unsubscribes at the CHF.
     const d = await pcf.request('POST', `${new URL(c.headers.location as string).pathname}/delete`, {})
     expect(d.status).to.equal(204)
-    expect(await chfNf.store.collection('chf.slcSubscriptions').count({})).to.equal(0)
+    const slc = chfNf.store.collection('chf.slcSubscriptions')
+    for (let i = 0; i < 60 && (await slc.count({})) > 0; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(await slc.count({})).to.equal(0)
   })
 })

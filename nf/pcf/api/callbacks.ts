@@ -33,6 +33,8 @@ export function callbackHandlers(deps: { sm: SmPolicyService; am: AmPolicyServic
         const amDeleted = deleted.some((r) => /\/am-data\/?$/.test(r))
         const sm = n?.smPolicyData !== undefined || smDeleted
         const am = n?.amPolicyData !== undefined || amDeleted
+        // The cached sm-data is stale from here on, in every instance (before anything is re-decided).
+        if (sm || !am) await deps.subs.policyDataChanged(supi, smDeleted ? null : n?.smPolicyData)
         // An item that says nothing recognisable: re-read both.
         if (sm || !am) await deps.sm.reevaluate(supi, 'policy-data', smDeleted ? null : n?.smPolicyData)
         if (am || !sm) await deps.am.reevaluate(supi, amDeleted ? null : n?.amPolicyData)
