@@ -123,6 +123,27 @@ interface AuthState {
   block?: { last: bigint; high: bigint; stored: string }
 }
 
+/**
+ * RAND source: the same CSPRNG as crypto.randomBytes, drawn 4 KiB at a time and handed out in slices
+ * that are never reused (one randomBytes call per vector costs more than the AES work of Milenage).
+ */
+function pooledRandom(): (n: number) => Buffer {
+  const POOL = 4096
+  let pool = Buffer.alloc(0)
+  let at = 0
+  return (n) => {
+    if (n > POOL) return randomBytes(n)
+    if (at + n > pool.length) {
+      pool = randomBytes(POOL)
+      at = 0
+    }
+    const out = Buffer.from(pool.subarray(at, at + n))
+    pool.fill(0, at, at + n)
+    at += n
+    return out
+  }
+}
+
 /** Bound on the SUPIs remembered (oldest dropped first; a dropped block only skips SQN steps). */
 const MAX_AUTH_STATES = 200_000
 
@@ -132,7 +153,7 @@ function isSupi(id: string): boolean {
 
 export function ueauService(deps: UeauDeps): SbiService {
   const { ctx } = deps
-  const random = deps.random ?? randomBytes
+  const random = deps.random ?? pooledRandom()
   const udr = deps.udr ?? createUdrAuthClient(ctx)
   const keys = deps.homeNetworkKeys ?? loadHomeNetworkKeys(ctx.config.udm?.suciKeys)
   const queue = keyedQueue()

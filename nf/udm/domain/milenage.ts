@@ -8,10 +8,22 @@
  */
 import { createCipheriv, type Cipher } from 'node:crypto'
 
+/**
+ * ECB ciphers kept per K Buffer object (weakly: gone with the Buffer), so a UDM that holds a subscriber's
+ * K in its credentials cache does the key schedule once. ECB without padding has no state between
+ * update() calls, so one cipher serves any number of blocks. Only Buffers the caller never mutates
+ * afterwards should be passed as K (ours come from the authentication subscription, read-only).
+ */
+const ciphers = new WeakMap<Buffer, { key: string; c: Cipher }>()
+
 function aes(k: Buffer): Cipher {
   if (k.length !== 16) throw new RangeError('Milenage: K must be 16 bytes')
+  const key = k.toString('latin1')
+  const hit = ciphers.get(k)
+  if (hit && hit.key === key) return hit.c
   const c = createCipheriv('aes-128-ecb', k, null)
   c.setAutoPadding(false)
+  ciphers.set(k, { key, c })
   return c
 }
 
@@ -103,7 +115,7 @@ export function f2345(k: Buffer, opc: Buffer, rand: Buffer): F2345Result {
   }
 }
 
-/** All of them at once: one AES key schedule and one TEMP (what the AuC needs per vector). */
+/** All of them at once: one AES key schedule, TEMP, then OUT1..OUT5 in one ECB call (what the AuC needs per vector). */
 export function milenage(k: Buffer, opc: Buffer, rand: Buffer, sqn: Buffer, amf: Buffer): F1Result & F2345Result {
   check('OPc', opc, 16)
   check('RAND', rand, 16)
@@ -111,18 +123,30 @@ export function milenage(k: Buffer, opc: Buffer, rand: Buffer, sqn: Buffer, amf:
   check('AMF', amf, 2)
   const c = aes(k)
   const temp = enc(c, xor(rand, opc))
+  // Five independent AES inputs (ECB encrypts each 16-byte block on its own):
+  // OUT1: TEMP ⊕ rot(IN1 ⊕ OPc, r1=64) ⊕ c1(0); OUTn (n=2..5): rot(TEMP ⊕ OPc, rn) ⊕ cn.
+  const ins = Buffer.allocUnsafe(80)
   const in1 = Buffer.concat([sqn, amf, sqn, amf])
-  const out1 = xor(enc(c, xor(temp, rot(xor(in1, opc), 64))), opc)
-  const t = xor(temp, opc)
-  const out = (r: number, cst: number) => xor(enc(c, withConst(rot(t, r), cst)), opc)
-  const out2 = out(0, 1)
+  for (let i = 0; i < 16; i++) ins[i] = temp[i]! ^ in1[(i + 8) % 16]! ^ opc[(i + 8) % 16]!
+  const rs = [0, 4, 8, 12]
+  const cs = [1, 2, 4, 8]
+  for (let n = 0; n < 4; n++) {
+    const o = 16 * (n + 1)
+    for (let i = 0; i < 16; i++) {
+      const j = (i + rs[n]!) % 16
+      ins[o + i] = temp[j]! ^ opc[j]!
+    }
+    ins[o + 15] = ins[o + 15]! ^ cs[n]!
+  }
+  const outs = c.update(ins)
+  for (let n = 0; n < 5; n++) for (let i = 0; i < 16; i++) outs[16 * n + i] = outs[16 * n + i]! ^ opc[i]!
   return {
-    macA: out1.subarray(0, 8),
-    macS: out1.subarray(8, 16),
-    res: out2.subarray(8, 16),
-    ak: out2.subarray(0, 6),
-    ck: out(32, 2),
-    ik: out(64, 4),
-    akStar: out(96, 8).subarray(0, 6),
+    macA: outs.subarray(0, 8),
+    macS: outs.subarray(8, 16),
+    res: outs.subarray(24, 32),
+    ak: outs.subarray(16, 22),
+    ck: outs.subarray(32, 48),
+    ik: outs.subarray(48, 64),
+    akStar: outs.subarray(64, 70),
   }
 }
