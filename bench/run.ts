@@ -26,6 +26,7 @@ interface Target {
   requests?: number
   clients?: number
   streams?: number
+  oneShot?: boolean
 }
 
 interface Measurement {
@@ -36,8 +37,8 @@ interface Measurement {
   failed: number
 }
 
-async function spawnServer(args: string[]): Promise<{ child: ChildProcess; target: Target }> {
-  const child = spawn(tsx, args, { stdio: ['ignore', 'pipe', 'ignore'], cwd: path.resolve(here, '..') })
+async function spawnServer(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; target: Target }> {
+  const child = spawn(tsx, args, { stdio: ['ignore', 'pipe', 'ignore'], cwd: path.resolve(here, '..'), env: { ...process.env, ...env } })
   const line = await new Promise<string>((resolve, reject) => {
     let buf = ''
     child.stdout!.on('data', (d: Buffer) => {
@@ -119,13 +120,19 @@ async function main() {
   const phases = [undefined, ...(scenario.phases ?? []).map((p) => p.name)]
   let baselineShape: Target | undefined
   for (const phase of phases) {
-    const s = await spawnServer(['bench/child.ts', name, ...(phase ? [phase] : [])])
+    const s = await spawnServer(['bench/child.ts', name, ...(phase ? [phase] : [])], { MVNO_BENCH_REQUESTS: String(requests) })
     try {
       const t = s.target
-      const n = t.requests ?? requests
       baselineShape ??= t
+      const label = phase ? `${name}:${phase}` : name
+      if (t.oneShot) {
+        // Every path once: h2load restarts the URI list for each client, so one client carries all streams.
+        rows.push({ name: label, m: h2load(t, t.paths.length, 1, (t.clients ?? clients) * (t.streams ?? streams), dir) })
+        continue
+      }
+      const n = t.requests ?? requests
       h2load(t, Math.min(2000, n), clients, streams, dir) // warm-up (JIT, caches), not counted
-      rows.push({ name: phase ? `${name}:${phase}` : name, m: h2load(t, n, t.clients ?? clients, t.streams ?? streams, dir) })
+      rows.push({ name: label, m: h2load(t, n, t.clients ?? clients, t.streams ?? streams, dir) })
     } finally {
       await stopServer(s.child)
     }

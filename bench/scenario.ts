@@ -13,6 +13,11 @@ export interface ScenarioTarget {
   headers?: Record<string, string>
   /** Requests per run (default from the runner). */
   requests?: number
+  /**
+   * Each path is a one-shot resource (e.g. POST {id}/delete): the runner skips its warm-up and sends
+   * the list exactly once, in order, over one connection with clients × streams concurrent streams.
+   */
+  oneShot?: boolean
   /** h2load -c and -m: clients and max concurrent streams per client. */
   clients?: number
   streams?: number

@@ -3,16 +3,19 @@
  * a Nudr_DR policy-data read (a fake UDR in the same process answering a plan profile), the per-SUPI
  * subscription check, the decision, the association write (SQLite) and the domain event.
  * Phase `update`: POST /sm-policies/{id}/update on associations created beforehand (re-read + re-decide).
+ * Phase `delete`: POST /sm-policies/{id}/delete, each id exactly once: the phase creates as many
+ * associations as the run has requests (not measured; after create/delete warm-up cycles), and the
+ * runner sends the list once over one connection (`oneShot`), so every delete finds its association.
+ * Together the create and delete rows are the create + delete cycle the issue asks about.
  *
- * Every create is two durable SQLite commits (association + event), `synchronous=FULL` as `mvno start`
- * runs it; `MVNO_BENCH_SQLITE_SYNC=NORMAL` measures the same with WAL commits that do not fsync.
- *
- * Deletes are not measured here: h2load restarts its URI list for every client (and the runner's
- * warm-up shares the list), so a one-shot resource such as POST {id}/delete would be hit twice.
+ * Every create is two SQLite commits (association + event), with the store's configured durability
+ * (`config.sqlite.synchronous`, NORMAL by default: WAL commits survive kill -9 without an fsync each);
+ * `MVNO_BENCH_SQLITE_SYNC=FULL|NORMAL` overrides it.
  */
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { defaultConfig } from '../../config/defaults.ts'
 import { createPcf } from '../../nf/pcf/index.ts'
 import { openSqliteStore } from '../../store/index.ts'
 import { startFakePeer } from '../../test/helpers/h2.ts'
@@ -50,7 +53,24 @@ function createBody(smf: string) {
   }
 }
 
-let running: { url: string; smf: string; request: (m: string, p: string, b?: unknown) => Promise<{ status: number; headers: Record<string, unknown> }> } | undefined
+type Post = (p: string, b: unknown) => Promise<{ status: number; headers: Record<string, unknown> }>
+let running: { url: string; smf: string; request: (m: string, p: string, b?: unknown) => Promise<{ status: number; headers: Record<string, unknown> }>; post: Post } | undefined
+
+/** `n` creates through the PCF's own pooled client, `width` at a time; their paths. */
+async function createMany(post: Post, n: number, width = 32): Promise<string[]> {
+  const paths: string[] = new Array(n)
+  let next = 0
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        const r = await post('/npcf-smpolicycontrol/v1/sm-policies', { ...createBody(running!.smf), pduSessionId: (i % 15) + 1 })
+        if (r.status !== 201) throw new Error(`create answered ${r.status}`)
+        paths[i] = new URL(String(r.headers.location)).pathname
+      }
+    }),
+  )
+  return paths
+}
 
 export const scenario: Scenario = {
   name: 'pcf-sm-create',
@@ -59,10 +79,19 @@ export const scenario: Scenario = {
     const udr = await startFakePeer((r) =>
       r.method === 'GET' && r.path.includes('/policy-data/ues/') ? { status: 200, body: POLICY_DATA } : { status: 201, body: {}, headers: { location: 'http://127.0.0.1:1/nudr-dr/v2/policy-data/subs-to-notify/1' } },
     )
-    const sync = process.env.MVNO_BENCH_SQLITE_SYNC === 'NORMAL' ? 'NORMAL' : 'FULL'
+    const env = process.env.MVNO_BENCH_SQLITE_SYNC
+    const sync = env === 'NORMAL' || env === 'FULL' ? env : defaultConfig().sqlite.synchronous
     const store = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'mvno-bench-pcf-')), 'pcf.db'), { synchronous: sync })
     const pcf = await startTestNf(createPcf, { name: 'pcf', store, peers: { udr: [udr.url] }, logLevel: 'warn' })
-    running = { url: pcf.url, smf: 'http://127.0.0.1:9', request: (m, p, b) => pcf.request(m, p, b) }
+    running = {
+      url: pcf.url,
+      smf: 'http://127.0.0.1:9',
+      request: (m, p, b) => pcf.request(m, p, b),
+      post: async (p, b) => {
+        const r = await pcf.ctx.client.request({ method: 'POST', uri: pcf.url + p, body: b })
+        return { status: r.status, headers: r.headers as Record<string, unknown> }
+      },
+    }
     return {
       url: pcf.url,
       paths: ['/npcf-smpolicycontrol/v1/sm-policies'],
@@ -85,6 +114,17 @@ export const scenario: Scenario = {
           paths.push(`${new URL(String(r.headers.location)).pathname}/update`)
         }
         return { paths, method: 'POST' as const, body: { repPolicyCtrlReqTriggers: ['RES_MO_RE'] } }
+      },
+    },
+    {
+      name: 'delete',
+      async target() {
+        const post = running!.post
+        // Warm-up (JIT) of both handlers, not counted: create + delete cycles.
+        for (const p of await createMany(post, 2000)) await post(`${p}/delete`, {})
+        const n = Number(process.env.MVNO_BENCH_REQUESTS) || 5000
+        const paths = (await createMany(post, n)).map((p) => `${p}/delete`)
+        return { paths, method: 'POST' as const, body: {}, requests: paths.length, oneShot: true }
       },
     },
   ],
