@@ -136,7 +136,10 @@ export class ChargingService {
         await this.run(s._id, undefined, 'stale')
         n++
       } catch (err) {
-        this.d.log.warn({ err, ref: s._id }, 'closing a stale session failed')
+        if ((err as { cause3gpp?: string }).cause3gpp === 'USER_UNKNOWN') {
+          // the account was deleted under the session: close it as it is (there is nothing left to charge)
+          await this.d.store.sessions.updateOne({ _id: s._id, state: 'OPEN' }, { $set: { state: 'CLOSED', closedAt: this.d.clock().toISOString() }, $unset: { nextExpiry: '' } })
+        } else this.d.log.warn({ err, ref: s._id }, 'closing a stale session failed')
       }
     }
     return n
