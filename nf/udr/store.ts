@@ -349,7 +349,7 @@ export class UdrStore {
     const prevStored = strip(prev)!
     const view = openAuthSubscription(this.opts.kek, ueId, prevStored)
     const { doc: newView, tests } = applyPatch(view, patch)
-    const newStored = sealAuthSubscription(this.opts.kek, ueId, newView, prevStored)
+    const newStored = sealAuthSubscription(this.opts.kek, ueId, newView, prevStored, undefined, view)
     // Guards on secret fields cannot be expressed on ciphertext; they were checked on the read above.
     const guards = tests.filter((t) => !['encPermanentKey', 'encOpcKey', 'encTopcKey'].includes(t.path[0]))
     await this.guardedUpdate(c, prev, prevStored, newStored, guards)

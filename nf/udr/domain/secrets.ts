@@ -81,9 +81,11 @@ export function sealAuthSubscription(
   view: Record<string, unknown>,
   previous?: Record<string, unknown> | null,
   random?: (n: number) => Buffer,
+  /** `previous` already opened by the caller (saves decrypting K and OPc a second time). */
+  previousView?: Record<string, unknown>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...view }
-  const prevView = previous ? openAuthSubscription(kekHex, ueId, previous) : undefined
+  const prevView = previous ? (previousView ?? openAuthSubscription(kekHex, ueId, previous)) : undefined
   const prevSealed = previous?.protectionParameterId === PROTECTION_PARAMETER_ID ? previous : undefined
   for (const f of SECRET_FIELDS) {
     const v = view[f]
