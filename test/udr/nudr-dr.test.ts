@@ -64,6 +64,17 @@ describe('UDR Nudr_DR', () => {
       expect(r.body.cause).to.equal('USER_NOT_FOUND')
     })
 
+    it('a PATCH of K re-seals it (the new K is read back; the SQN PATCH after it keeps it)', async () => {
+      const path = `/nudr-dr/v2/subscription-data/${SUPI}/authentication-data/authentication-subscription`
+      const K2 = '0396eb317b6d1c36f19c1c84cd6ffd16'
+      expect((await udr.request('PATCH', path, [{ op: 'replace', path: '/encPermanentKey', value: K2 }], JSON_PATCH)).status).to.equal(204)
+      expect((await udr.request('GET', path)).body.encPermanentKey).to.equal(K2)
+      expect((await udr.request('PATCH', path, [{ op: 'replace', path: '/sequenceNumber/sqn', value: '000000000061' }], JSON_PATCH)).status).to.equal(204)
+      const r = await udr.request('GET', path)
+      expect(r.body).to.include({ encPermanentKey: K2, encOpcKey: OPC })
+      expect(r.body.sequenceNumber.sqn).to.equal('000000000061')
+    })
+
     it("applies free5GC's SQN PATCH ([replace /sequenceNumber {sqn}])", async () => {
       const path = `/nudr-dr/v2/subscription-data/${SUPI}/authentication-data/authentication-subscription`
       const p = await udr.request('PATCH', path, [{ op: 'replace', path: '/sequenceNumber', value: { sqnScheme: 'NON_TIME_BASED', sqn: '000000000041' } }], JSON_PATCH)
