@@ -7,6 +7,12 @@
  * `BEGIN IMMEDIATE`, which takes the file's write lock up front, so a guarded update is a true
  * compare-and-set even when several processes (`mvno start --workers N`) share the file;
  * `busy_timeout` makes the others wait for the lock instead of failing.
+ *
+ * Group commit (`groupCommit`, on in openStore): the first write of an event-loop turn opens
+ * `BEGIN IMMEDIATE`, every operation of the turn runs inside it (a write that is a read-modify-write
+ * in a savepoint of its own), and `setImmediate` commits; every promise of the turn settles only after
+ * that COMMIT (rejected if it fails). Same durability and per-operation atomicity, one commit for many
+ * concurrent requests instead of one each.
  */
 import Database from 'better-sqlite3'
 import { DuplicateKeyError } from './port.ts'
@@ -22,6 +28,12 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL'
   /** How long a writer waits for another process's lock (ms); default 10000. */
   busyTimeoutMs?: number
+  /**
+   * Group commit: the writes issued in one event-loop turn share one transaction, committed at the end
+   * of the turn (setImmediate); every operation of the turn resolves only after that COMMIT, so a reply
+   * still goes out only after its write is durable. Each write keeps its own atomicity (a savepoint).
+   */
+  groupCommit?: boolean
 }
 
 interface Row {
@@ -120,25 +132,45 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     return { before: null, after: { _id, ...seed }, matched: 0, modified: 0, upsertedId: _id }
   }
 
-  async findOne(filter: Filter): Promise<T | null> {
+  findOne(filter: Filter): Promise<T | null> {
+    return this.store.run(() => this._findOne(filter), false)
+  }
+
+  private async _findOne(filter: Filter): Promise<T | null> {
     const row = this.first(filter)
     return row ? (JSON.parse(row.doc) as T) : null
   }
 
-  async find(filter: Filter, opts?: FindOptions): Promise<T[]> {
+  find(filter: Filter, opts?: FindOptions): Promise<T[]> {
+    return this.store.run(() => this._find(filter, opts), false)
+  }
+
+  private async _find(filter: Filter, opts?: FindOptions): Promise<T[]> {
     return this.select(filter, opts).map((r) => JSON.parse(r.doc) as T)
   }
 
-  async count(filter: Filter): Promise<number> {
+  count(filter: Filter): Promise<number> {
+    return this.store.run(() => this._count(filter), false)
+  }
+
+  private async _count(filter: Filter): Promise<number> {
     const w = whereClause(filter)
     return (this.store.stmt(`SELECT count(*) AS n FROM ${this.t()}${w.sql}`).get(...w.params) as { n: number }).n
   }
 
-  async insertOne(doc: T): Promise<string> {
+  insertOne(doc: T): Promise<string> {
+    return this.store.run(() => this._insertOne(doc), true)
+  }
+
+  private async _insertOne(doc: T): Promise<string> {
     return this.insert(doc)
   }
 
-  async replaceOne(filter: Filter, doc: T, opts: UpdateOptions = {}): Promise<UpdateResult> {
+  replaceOne(filter: Filter, doc: T, opts: UpdateOptions = {}): Promise<UpdateResult> {
+    return this.store.run(() => this._replaceOne(filter, doc, opts), true)
+  }
+
+  private async _replaceOne(filter: Filter, doc: T, opts: UpdateOptions = {}): Promise<UpdateResult> {
     return this.store.tx(() => {
       const row = this.first(filter)
       const { _id: given, ...rest } = doc
@@ -156,14 +188,22 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     })
   }
 
-  async updateOne(filter: Filter, update: Update, opts: UpdateOptions = {}): Promise<UpdateResult> {
+  updateOne(filter: Filter, update: Update, opts: UpdateOptions = {}): Promise<UpdateResult> {
+    return this.store.run(() => this._updateOne(filter, update, opts), true)
+  }
+
+  private async _updateOne(filter: Filter, update: Update, opts: UpdateOptions = {}): Promise<UpdateResult> {
     return this.store.tx(() => {
       const { matched, modified, upsertedId } = this.updateFirst(filter, update, !!opts.upsert)
       return upsertedId ? { matched, modified, upsertedId } : { matched, modified }
     })
   }
 
-  async updateMany(filter: Filter, update: Update): Promise<UpdateResult> {
+  updateMany(filter: Filter, update: Update): Promise<UpdateResult> {
+    return this.store.run(() => this._updateMany(filter, update), true)
+  }
+
+  private async _updateMany(filter: Filter, update: Update): Promise<UpdateResult> {
     return this.store.tx(() => {
       const rows = this.select(filter)
       let modified = 0
@@ -179,14 +219,22 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     })
   }
 
-  async findOneAndUpdate(filter: Filter, update: Update, opts: FindOneAndUpdateOptions = {}): Promise<T | null> {
+  findOneAndUpdate(filter: Filter, update: Update, opts: FindOneAndUpdateOptions = {}): Promise<T | null> {
+    return this.store.run(() => this._findOneAndUpdate(filter, update, opts), true)
+  }
+
+  private async _findOneAndUpdate(filter: Filter, update: Update, opts: FindOneAndUpdateOptions = {}): Promise<T | null> {
     return this.store.tx(() => {
       const r = this.updateFirst(filter, update, !!opts.upsert)
       return (opts.returnDocument === 'before' ? r.before : r.after) as T | null
     })
   }
 
-  async findOneAndDelete(filter: Filter): Promise<T | null> {
+  findOneAndDelete(filter: Filter): Promise<T | null> {
+    return this.store.run(() => this._findOneAndDelete(filter), true)
+  }
+
+  private async _findOneAndDelete(filter: Filter): Promise<T | null> {
     return this.store.tx(() => {
       const row = this.first(filter)
       if (!row) return null
@@ -195,14 +243,22 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     })
   }
 
-  async deleteOne(filter: Filter): Promise<number> {
+  deleteOne(filter: Filter): Promise<number> {
+    return this.store.run(() => this._deleteOne(filter), true)
+  }
+
+  private async _deleteOne(filter: Filter): Promise<number> {
     // One statement, hence atomic without an explicit transaction.
     const w = whereClause(filter)
     const t = this.t()
     return this.store.stmt(`DELETE FROM ${t} WHERE rowid = (SELECT rowid FROM ${t}${w.sql} LIMIT 1)`).run(...w.params).changes
   }
 
-  async deleteMany(filter: Filter): Promise<number> {
+  deleteMany(filter: Filter): Promise<number> {
+    return this.store.run(() => this._deleteMany(filter), true)
+  }
+
+  private async _deleteMany(filter: Filter): Promise<number> {
     const w = whereClause(filter)
     return this.store.stmt(`DELETE FROM ${this.t()}${w.sql}`).run(...w.params).changes
   }
@@ -224,6 +280,8 @@ export class SqliteStore implements DocumentStore {
   private readonly stmts = new Map<string, Database.Statement>()
   private readonly colls = new Map<string, SqliteCollection<Doc>>()
   private readonly txn: Database.Transaction<(f: () => unknown) => unknown>
+  private readonly groupCommit: boolean
+  private batch: Array<{ settle: (err?: unknown) => void }> | undefined
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     this.db = new Database(path)
@@ -231,6 +289,48 @@ export class SqliteStore implements DocumentStore {
     this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`)
     this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 10000}`)
     this.txn = this.db.transaction((f: () => unknown) => f())
+    this.groupCommit = opts.groupCommit ?? process.env.MVNO_SQLITE_GROUP_COMMIT === '1'
+  }
+
+  /** Runs one collection operation, in the turn's shared transaction when group commit is on. */
+  run<R>(op: () => Promise<R>, write: boolean): Promise<R> {
+    if (!this.groupCommit || (!this.batch && !write) || !this.db.open) return op()
+    // SQLite rolled the shared transaction back on its own (an I/O error, SQLITE_FULL): fail the turn's
+    // operations so far and start another transaction for this one.
+    if (this.batch && !this.db.inTransaction) this.commit()
+    if (!this.batch) {
+      this.db.exec('BEGIN IMMEDIATE')
+      this.batch = []
+      setImmediate(() => this.commit())
+    }
+    const done = op()
+    done.catch(() => {}) // observed after the commit, below
+    const batch = this.batch
+    return new Promise<R>((resolve, reject) => {
+      batch.push({
+        settle: (err) => {
+          if (err) reject(err)
+          else done.then(resolve, reject)
+        },
+      })
+    })
+  }
+
+  private commit(): void {
+    const batch = this.batch
+    this.batch = undefined
+    if (!batch) return
+    let err: unknown
+    try {
+      if (!this.db.inTransaction) throw new Error('the group-commit transaction was rolled back')
+      this.db.exec('COMMIT')
+    } catch (e) {
+      err = e
+      try {
+        this.db.exec('ROLLBACK')
+      } catch {}
+    }
+    for (const b of batch) b.settle(err)
   }
 
   /** Prepared statements are cached by SQL text, which is the query's shape (values are bound). */
@@ -272,6 +372,7 @@ export class SqliteStore implements DocumentStore {
   }
 
   async close(): Promise<void> {
+    this.commit()
     if (this.db.open) this.db.close()
   }
 }

@@ -8,16 +8,17 @@
  * runner sends the list once over one connection (`oneShot`), so every delete finds its association.
  * Together the create and delete rows are the create + delete cycle the issue asks about.
  *
- * Every create is two SQLite commits (association + event), with the store's configured durability
- * (`config.sqlite.synchronous`, NORMAL by default: WAL commits survive kill -9 without an fsync each);
- * `MVNO_BENCH_SQLITE_SYNC=FULL|NORMAL` overrides it.
+ * Every create writes two documents (association + event), with the store opened as `mvno start` opens
+ * it: the configured durability (`config.sqlite.synchronous`, NORMAL by default: WAL commits survive
+ * kill -9 without an fsync each; `MVNO_BENCH_SQLITE_SYNC=FULL|NORMAL` overrides it) and group commit
+ * (concurrent requests share a COMMIT, each answered after it; `MVNO_SQLITE_GROUP_COMMIT=0` turns it off).
  */
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defaultConfig } from '../../config/defaults.ts'
 import { createPcf } from '../../nf/pcf/index.ts'
-import { openSqliteStore } from '../../store/index.ts'
+import { openStore } from '../../store/index.ts'
 import { startFakePeer } from '../../test/helpers/h2.ts'
 import { startTestNf } from '../../test/helpers/nf.ts'
 import type { Scenario, ScenarioTarget } from '../scenario.ts'
@@ -81,7 +82,8 @@ export const scenario: Scenario = {
     )
     const env = process.env.MVNO_BENCH_SQLITE_SYNC
     const sync = env === 'NORMAL' || env === 'FULL' ? env : defaultConfig().sqlite.synchronous
-    const store = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'mvno-bench-pcf-')), 'pcf.db'), { synchronous: sync })
+    // The store as `mvno start` opens it (openStore: group commit unless MVNO_SQLITE_GROUP_COMMIT=0).
+    const store = await openStore({ mongodb: { uri: '', dbName: 'bench' }, dataDir: mkdtempSync(join(tmpdir(), 'mvno-bench-pcf-')), sqlite: { synchronous: sync } })
     const pcf = await startTestNf(createPcf, { name: 'pcf', store, peers: { udr: [udr.url] }, logLevel: 'warn' })
     running = {
       url: pcf.url,
