@@ -11,7 +11,7 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import { f1, f2345, milenage } from './milenage.ts'
-import { ckIkPrime, kausf, resStar } from './kdf.ts'
+import { ckIkPrime, kausf, resStar, resStarAndKausf } from './kdf.ts'
 import { sqnToBigInt, sqnToBuffer, withSeparationBit } from './sqn.ts'
 
 export interface AvInput {
@@ -60,13 +60,8 @@ function core(input: AvInput) {
 
 export function generate5gHeAv(input: AvInput): HeAv5g {
   const { res, ck, ik, sqnXorAk, autn } = core(input)
-  return {
-    avType: '5G_HE_AKA',
-    rand: input.rand,
-    autn,
-    xresStar: resStar(ck, ik, input.snn, input.rand, res),
-    kausf: kausf(ck, ik, input.snn, sqnXorAk),
-  }
+  const { xresStar, kausf } = resStarAndKausf(ck, ik, input.snn, input.rand, res, sqnXorAk)
+  return { avType: '5G_HE_AKA', rand: input.rand, autn, xresStar, kausf }
 }
 
 export function generateEapAkaPrimeAv(input: AvInput): EapAkaPrimeAv {

@@ -20,19 +20,31 @@ export const FC_CK_IK_PRIME = 0x20
 
 /** TS 33.220 B.2 generic KDF. Parameters given as strings are UTF-8 encoded. */
 export function kdf(key: Buffer, fc: number, ...params: Array<Buffer | string>): Buffer {
-  const parts: Buffer[] = [Buffer.from([fc])]
-  for (const p of params) {
-    const b = typeof p === 'string' ? Buffer.from(p, 'utf8') : p
-    const l = Buffer.alloc(2)
-    l.writeUInt16BE(b.length)
-    parts.push(b, l)
+  // S = FC || P0 || L0 || P1 || L1 …, built in one buffer.
+  const bufs = params.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p))
+  let len = 1
+  for (const b of bufs) len += b.length + 2
+  const s = Buffer.allocUnsafe(len)
+  s[0] = fc
+  let at = 1
+  for (const b of bufs) {
+    at += b.copy(s, at)
+    s.writeUInt16BE(b.length, at)
+    at += 2
   }
-  return createHmac('sha256', key).update(Buffer.concat(parts)).digest()
+  return createHmac('sha256', key).update(s).digest()
 }
 
 /** KAUSF (TS 33.501 A.2): Key = CK || IK, P0 = serving network name, P1 = SQN ⊕ AK. */
-export function kausf(ck: Buffer, ik: Buffer, snn: string, sqnXorAk: Buffer): Buffer {
+export function kausf(ck: Buffer, ik: Buffer, snn: string | Buffer, sqnXorAk: Buffer): Buffer {
   return kdf(Buffer.concat([ck, ik]), FC_KAUSF, snn, sqnXorAk)
+}
+
+/** XRES* and KAUSF of one 5G HE AV together (one CK || IK, one encoding of the serving network name). */
+export function resStarAndKausf(ck: Buffer, ik: Buffer, snn: string, rand: Buffer, res: Buffer, sqnXorAk: Buffer): { xresStar: Buffer; kausf: Buffer } {
+  const key = Buffer.concat([ck, ik])
+  const sn = Buffer.from(snn, 'utf8')
+  return { xresStar: kdf(key, FC_RES_STAR, sn, rand, res).subarray(16, 32), kausf: kdf(key, FC_KAUSF, sn, sqnXorAk) }
 }
 
 /** RES* / XRES* (TS 33.501 A.4): the 128 least significant bits of KDF(CK||IK, 0x6B, SNN, RAND, RES). */
