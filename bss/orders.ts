@@ -56,6 +56,11 @@ interface Step {
   compensate?(out: Record<string, any>): Promise<void>
   /** Called when the step itself fails, to undo its partial effects. */
   cleanup?(out: Record<string, any>, err: Error): Promise<void>
+  /**
+   * Record 'started' before running, so a crash mid-step is known on resume (`out._resumed`): for steps
+   * whose re-run must know it may have left effects (provisioning). Others re-run as if new.
+   */
+  marksStart?: boolean
 }
 
 class StepFailure extends Error {
@@ -189,7 +194,7 @@ export class Orders {
       }
       // A step found 'started' was interrupted by a crash: it runs again, knowing it may have left effects.
       out._resumed = prior?.status === 'started'
-      if (!prior) {
+      if (!prior && step.marksStart) {
         saga.push({ name: step.name, status: 'started', at: this.now() })
         await save()
       }
@@ -343,6 +348,7 @@ export class Orders {
     return [
       {
         name,
+        marksStart: true,
         run: async (o) => {
           const sim = await s.sims.findOne({ _id: o.iccid })
           if (!sim) throw new StepFailure('SIM_NOT_FOUND', `SIM ${o.iccid} vanished`)
