@@ -30,6 +30,7 @@ export function defaultConfig(): MvnoConfig {
     pcf: {
       port: 29507,
       defaults: { sessAmbrUl: '100 Mbps', sessAmbrDl: '200 Mbps', fiveQi: 9, arpPriorityLevel: 8, ratingGroup: 10 },
+      subscriptionLingerSec: 300,
     },
     chf: {
       port: 29594,

@@ -117,7 +117,11 @@ export interface MvnoConfig {
     /** Seconds a UDM keeps a subscriber's K/OPc/AMF/method in memory (never the SQN); 0 = no cache. */
     authSubscriptionCacheSeconds: number
   }
-  pcf: NfListenConfig & { defaults: PolicyDefaults }
+  pcf: NfListenConfig & {
+    defaults: PolicyDefaults
+    /** Keep a subscriber's UDR and CHF subscriptions this long after its last session ends (s); 0 = release at once. */
+    subscriptionLingerSec?: number
+  }
   chf: NfListenConfig & {
     /** Folder of CHF-CDR files (JSON lines, TS 32.297 names). */
     cdrDir?: string

@@ -127,6 +127,7 @@ export const configSchema = {
             ratingGroup: { type: 'integer', minimum: 0 },
           },
         },
+        subscriptionLingerSec: { type: 'integer', minimum: 0, maximum: 86400 },
       },
       ['defaults'],
     ),

@@ -19,7 +19,8 @@ export type PcfOptions = PeerSubscriptionOptions
 export function createPcf(ctx: NfContext, opts: PcfOptions = {}): NfModule {
   const store = new PcfStore(ctx.store)
   const udr = nudrDr(ctx)
-  const subs = new PeerSubscriptions(ctx, store, udr, nchfSpendingLimit(ctx), opts)
+  const lingerSec = ctx.config.pcf.subscriptionLingerSec
+  const subs = new PeerSubscriptions(ctx, store, udr, nchfSpendingLimit(ctx), { ...(lingerSec !== undefined ? { subscriptionLingerMs: lingerSec * 1000 } : {}), ...opts })
   const sm = new SmPolicyService(ctx, store, udr, subs)
   const am = new AmPolicyService(ctx, store, udr, subs)
   subs.onRevived = async (supi) => {
