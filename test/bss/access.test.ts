@@ -90,3 +90,27 @@ describe('BSS access (JWT, API key, roles) and error shape', function () {
     expect(j.paths).to.have.property('/productOrderingManagement/v4/productOrder')
   })
 })
+
+describe('BSS routes and openapi/bss.yaml agree', () => {
+  it('every route the app serves is a documented path and method', async () => {
+    const { openapiDoc } = await import('../../bss/http.ts')
+    const { createBss } = await import('../../bss/index.ts')
+    const { defaultConfig } = await import('../../config/defaults.ts')
+    const pino = (await import('pino')).default
+    const bss = createBss({ name: 'bss', config: defaultConfig(), store: { collection: () => ({ createIndex: async () => {} }) } as any, client: {} as any, outbox: {} as any, events: {} as any, peers: {} as any, log: pino({ level: 'silent' }), clock: () => new Date(), apiRoot: '' }, { noticePollMs: 0, renewalPollMs: 0 })
+    const served: string[] = []
+    const walk = (stack: any[]) => {
+      for (const layer of stack) {
+        if (layer.route) for (const m of Object.keys(layer.route.methods)) served.push(`${m.toUpperCase()} ${layer.route.path}`)
+        else if (layer.handle?.stack) walk(layer.handle.stack)
+      }
+    }
+    walk((bss.app as any).router.stack)
+    const doc = openapiDoc()
+    const documented = new Set<string>()
+    for (const [p, ops] of Object.entries<any>(doc.paths)) for (const m of Object.keys(ops)) if (m !== 'parameters') documented.add(`${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`)
+    const undocumented = served.filter((r) => !['GET /healthz', 'GET /docs', 'GET /docs/openapi.json'].includes(r) && !documented.has(r))
+    expect(served.length).to.be.greaterThan(30)
+    expect(undocumented).to.deep.equal([])
+  })
+})
