@@ -53,13 +53,31 @@ export async function importCommand(args: string[]): Promise<number> {
 }
 
 export async function provisionCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { file: { type: 'string', short: 'f' }, config: { type: 'string', short: 'c' }, 'batch-id': { type: 'string' } } })
+  const { values } = parseArgs({
+    args,
+    options: {
+      file: { type: 'string', short: 'f' },
+      config: { type: 'string', short: 'c' },
+      'batch-id': { type: 'string' },
+      target: { type: 'string' },
+      'target-uri': { type: 'string' },
+    },
+  })
   if (!values.file) throw new ConfigError(['provision: --file FILE (CSV or JSON) is required'])
+  const target = values.target as 'open5gs' | 'free5gc' | 'network' | undefined
+  if (target && !['open5gs', 'free5gc', 'network'].includes(target)) throw new ConfigError([`provision: --target must be network, open5gs or free5gc (got "${target}")`])
+  if (target && target !== 'network' && !values['target-uri']) throw new ConfigError([`provision: --target ${target} needs --target-uri mongodb://HOST/DB (the lab's database)`])
   const config = loadConfig({ file: values.config })
   const bulk = await import('../bss/bulk.ts')
   const progress = bar('provisioning')
   try {
-    const r = await bulk.runBulkProvisionCli({ config, file: path.resolve(values.file), batchId: values['batch-id'], onProgress: progress.update })
+    const r = await bulk.runBulkProvisionCli({
+      config,
+      file: path.resolve(values.file),
+      batchId: values['batch-id'],
+      ...(target && target !== 'network' ? { target, targetUri: values['target-uri'] } : {}),
+      onProgress: progress.update,
+    })
     progress.stop()
     console.log(r.summary)
     return r.failed > 0 ? 1 : 0

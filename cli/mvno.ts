@@ -15,7 +15,7 @@ import type { NfName } from '../nf/sbi/ports.ts'
 const USAGE = `usage:
   mvno start [--config FILE] [--nf udr,udm,pcf,chf,bss]
   mvno import open5gs --uri MONGODB_URI [--db open5gs] [--config FILE]
-  mvno provision --file FILE [--config FILE]
+  mvno provision --file FILE [--target network|open5gs|free5gc --target-uri MONGODB_URI] [--config FILE]
   mvno bill-run [--cycle YYYY-MM] [--config FILE]`
 
 async function main(argv: string[]): Promise<number> {
