@@ -2,22 +2,9 @@
 import { problem, type SbiRequest } from '../../sbi/types.ts'
 import type { MvnoConfig } from '../../../config/schema.ts'
 import { plmnIdString, type PlmnId, type Snssai } from '../domain/sdm.ts'
+import { q, jsonQuery } from '../../sbi/query.ts'
 
-export function q(req: SbiRequest, name: string): string | undefined {
-  const v = req.query[name]
-  return Array.isArray(v) ? v[0] : v
-}
-
-/** A JSON-encoded query parameter (TS 29.500 §6.2), e.g. `plmn-id={"mcc":"999","mnc":"70"}`. */
-export function jsonQuery<T>(req: SbiRequest, name: string): T | undefined {
-  const raw = q(req, name)
-  if (raw === undefined || raw === '') return undefined
-  try {
-    return JSON.parse(raw) as T
-  } catch {
-    throw problem(400, 'MANDATORY_IE_INCORRECT', `${name} is not valid JSON`, [{ param: name, reason: 'JSON expected' }])
-  }
-}
+export { q, jsonQuery }
 
 /** servingPlmnId for Nudr_DR paths: the `plmn-id` query when given, else our home PLMN. */
 export function servingPlmn(req: SbiRequest, config: MvnoConfig): string {

@@ -3,23 +3,9 @@ import { problem, ProblemError, type SbiRequest } from '../../sbi/types.ts'
 import { NotFoundError } from '../store.ts'
 import { PatchError } from '../domain/json-patch.ts'
 import type { Snssai } from '../domain/subscription.ts'
+import { q, jsonQuery } from '../../sbi/query.ts'
 
-/** First value of a query parameter. */
-export function q(req: SbiRequest, name: string): string | undefined {
-  const v = req.query[name]
-  return Array.isArray(v) ? v[0] : v
-}
-
-/** A JSON-encoded query parameter (TS 29.500 §6.2: `single-nssai={"sst":1,"sd":"010203"}`). */
-export function jsonQuery<T>(req: SbiRequest, name: string): T | undefined {
-  const raw = q(req, name)
-  if (raw === undefined || raw === '') return undefined
-  try {
-    return JSON.parse(raw) as T
-  } catch {
-    throw problem(400, 'MANDATORY_IE_INCORRECT', `${name} is not valid JSON`, [{ param: name, reason: 'JSON expected' }])
-  }
-}
+export { q, jsonQuery }
 
 export function snssaiQuery(req: SbiRequest, name: string): Snssai | undefined {
   const s = jsonQuery<Snssai>(req, name)
