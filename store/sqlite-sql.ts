@@ -19,13 +19,20 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`
 }
 
-/** `a.b.0.c` → `'$."a"."b"[0]."c"'` (numeric segments are taken as array indexes). */
+/** `a.b.0.c` → `$."a"."b"[0]."c"` (numeric segments are taken as array indexes). */
+export function jsonPathText(path: string): string {
+  return (
+    '$' +
+    path
+      .split('.')
+      .map((s) => (/^\d+$/.test(s) ? `[${s}]` : `."${s.replaceAll('"', '\\"')}"`))
+      .join('')
+  )
+}
+
+/** The same path as an SQL string literal: `'$."a"."b"[0]."c"'`. */
 export function jsonPath(path: string): string {
-  const p = path
-    .split('.')
-    .map((s) => (/^\d+$/.test(s) ? `[${s}]` : `."${s.replaceAll('"', '\\"')}"`))
-    .join('')
-  return `'$${p.replaceAll("'", "''")}'`
+  return `'${jsonPathText(path).replaceAll("'", "''")}'`
 }
 
 /** The indexed/sorted expression of a field. */
@@ -103,7 +110,13 @@ function fieldClause(path: string, cond: unknown, params: Param[]): string {
         parts.push(v.length === 0 ? '0' : `(${v.map((x) => eq(path, x, params)).join(' OR ')})`)
         break
       case '$exists':
-        parts.push(path === '_id' ? (v ? '1' : '0') : `${typeExpr(path)} IS ${v ? 'NOT ' : ''}NULL`)
+        // The path is bound, not inlined: no index serves json_type, and per-document paths (e.g. an op
+        // marker `ops.<op id>`) would otherwise make every query a new statement to prepare.
+        if (path === '_id') parts.push(v ? '1' : '0')
+        else {
+          params.push(jsonPathText(path))
+          parts.push(`json_type(doc, ?) IS ${v ? 'NOT ' : ''}NULL`)
+        }
         break
       default:
         throw new Error(`unsupported filter operator ${op} (field ${path})`)

@@ -1,9 +1,12 @@
 /**
  * Nchf_ConvergedCharging update cycles as free5GC's SMF sends them (two rating groups, uPFID,
  * requestedUnit), on 200 open charging sessions of 200 accounts, through the whole CHF: routing +
- * validation, session and account reads, quota decision, ONE guarded account update with its op marker,
- * the session compare-and-set, the marker removal and the grant event — every request is three durable
- * SQLite commits plus the event (`synchronous=FULL`; `MVNO_BENCH_SQLITE_SYNC=NORMAL` for WAL without fsync).
+ * validation, session and account reads, quota decision, ONE guarded account update with its op marker
+ * (which also removes the session's previous marker), then the session compare-and-set: two writes per
+ * request, each committed before the reply. The store is opened as `mvno start` opens it (openStore):
+ * `config.sqlite.synchronous` (NORMAL by default: a WAL commit survives kill -9 of the process, not
+ * power loss; `MVNO_BENCH_SQLITE_SYNC=FULL` fsyncs every commit) and group commit (the writes of one
+ * event-loop turn share one COMMIT; `MVNO_SQLITE_GROUP_COMMIT=0` for one commit per write).
  *
  * h2load sends one fixed body, so the requests carry no usage report (a report with the same identity
  * would be recognised as a replay and answered from the stored answer, which is cheaper): each request
@@ -14,7 +17,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createChf, type ChfModule } from '../../nf/chf/index.ts'
 import type { PlanInput } from '../../nf/chf/accounts.ts'
-import { openSqliteStore } from '../../store/index.ts'
+import { defaultConfig } from '../../config/defaults.ts'
+import { openStore } from '../../store/index.ts'
 import { startTestNf } from '../../test/helpers/nf.ts'
 import type { Scenario, ScenarioTarget } from '../scenario.ts'
 
@@ -37,9 +41,10 @@ export const scenario: Scenario = {
   name: 'chf-update',
   description: 'POST /nchf-convergedcharging/v3/chargingdata/{ref}/update (free5GC SMF body, 2 rating groups) on 200 sessions: quota decision, guarded account update, session CAS (SQLite)',
   async start(): Promise<ScenarioTarget> {
-    const sync = process.env.MVNO_BENCH_SQLITE_SYNC === 'NORMAL' ? 'NORMAL' : 'FULL'
+    const env = process.env.MVNO_BENCH_SQLITE_SYNC
+    const sync = env === 'NORMAL' || env === 'FULL' ? env : defaultConfig().sqlite.synchronous
     const dir = mkdtempSync(join(tmpdir(), 'mvno-bench-chf-'))
-    const store = await openSqliteStore(join(dir, 'chf.db'), { synchronous: sync })
+    const store = await openStore({ mongodb: { uri: '', dbName: 'bench' }, dataDir: dir, sqlite: { synchronous: sync } })
     const nf = await startTestNf(createChf, { name: 'chf', store, logLevel: 'warn', config: { chf: { cdrDir: join(dir, 'cdr') } as any } })
     const chf = nf.module as ChfModule
     const paths: string[] = []
