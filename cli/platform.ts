@@ -10,13 +10,12 @@ import * as grpc from '@grpc/grpc-js'
 import type { MvnoConfig } from '../config/schema.ts'
 import { openStore } from '../store/index.ts'
 import type { DocumentStore } from '../store/port.ts'
-import { createSbiServer, type SbiServer } from '../nf/sbi/server.ts'
+import { createSbiServer, type AccessTokenVerifier, type SbiServer } from '../nf/sbi/server.ts'
 import { createSbiClient } from '../nf/sbi/client.ts'
 import { createOutbox, type RunningOutbox } from '../nf/sbi/outbox.ts'
 import { createEventSink } from '../nf/sbi/events.ts'
-import type { NfContext, NfModule, NfName, NfType, PeerResolver, SbiClient, TokenProvider } from '../nf/sbi/ports.ts'
+import type { NfContext, NfModule, NfName, NfType, SbiClient } from '../nf/sbi/ports.ts'
 import { scpDiscoveryHeaders } from '../nf/nrf-client/scp.ts'
-import type { SbiService } from '../nf/sbi/types.ts'
 import { createUdr } from '../nf/udr/index.ts'
 import { createUdm } from '../nf/udm/index.ts'
 import { createPcf } from '../nf/pcf/index.ts'
@@ -67,14 +66,6 @@ export interface StartPlatformOptions {
   clock?: () => Date
 }
 
-interface NrfClientLike {
-  peers: PeerResolver
-  peersFor?(name: NfName): PeerResolver
-  tokens?: TokenProvider
-  register(nf: { name: NfName; module: NfModule; apiRoot: string; nfInstanceId: string }): Promise<void>
-  stop(): Promise<void>
-  callbackService?: SbiService
-}
 
 /**
  * With an SCP (Open5GS's default, model D) consumer requests go to the SCP's apiRoot, which picks
@@ -89,15 +80,6 @@ function viaScp(client: SbiClient, scpUri: string, requester: NfType): SbiClient
       if (!req.targetNfType || !req.scope || !uris.some((u) => u.startsWith(root))) return client.request(req)
       const headers = { ...scpDiscoveryHeaders({ nfType: req.targetNfType, serviceName: req.scope }, requester), ...req.headers }
       return client.request({ ...req, headers })
-    },
-  }
-}
-
-function staticPeers(config: MvnoConfig): PeerResolver {
-  return {
-    apiRoots: async ({ nfType }) => {
-      const key = nfType.toLowerCase() as keyof MvnoConfig['peers']
-      return config.peers[key] ?? []
     },
   }
 }
@@ -118,13 +100,12 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
   const effective: MvnoConfig = { ...config, peers: peersConfig }
 
   const rawClient = createSbiClient({ log, timeoutMs: config.sbi.clientTimeoutMs, caFile: config.sbi.tls?.ca })
-  const nrf: NrfClientLike = createNrfClient({ config: effective, store, client: rawClient, log: log.child({ nf: 'nrf-client' }), clock }) as NrfClientLike
-  const client = nrf?.tokens ? createSbiClient({ log, timeoutMs: config.sbi.clientTimeoutMs, caFile: config.sbi.tls?.ca, tokens: nrf.tokens }) : rawClient
-  const peers = nrf?.peers ?? staticPeers(effective)
+  // With no NRF configured it resolves peers from `peers` and registers nothing.
+  const nrf = createNrfClient({ config: effective, store, client: rawClient, log: log.child({ nf: 'nrf-client' }), clock })
+  const client = nrf.tokens ? createSbiClient({ log, timeoutMs: config.sbi.clientTimeoutMs, caFile: config.sbi.tls?.ca, tokens: nrf.tokens }) : rawClient
   const outbox: RunningOutbox = createOutbox({ store, client, log: log.child({ component: 'outbox' }), clock, expiresInMs: config.outbox.expiresInMs, pollMs: config.outbox.pollMs })
   const events = createEventSink(store, clock)
 
-  let verifier: ((authorization: string | undefined, serviceName: string) => Promise<Record<string, unknown>>) | undefined
   const servers: SbiServer[] = []
   const modules: NfModule[] = []
   const running: RunningNf[] = []
@@ -133,7 +114,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
   let grpcAddress: string | undefined
 
   const stop = async () => {
-    await nrf?.stop().catch((err) => log.warn({ err }, 'NRF deregistration failed'))
+    await nrf.stop().catch((err) => log.warn({ err }, 'NRF deregistration failed'))
     await Promise.all(servers.map((s) => s.close()))
     if (bss) await new Promise<void>((r) => bss!.server.close(() => r()))
     await bss?.app.stop?.()
@@ -149,17 +130,18 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
     for (const name of chosen) {
       if (name === 'bss') continue
       if (config[name].enabled === false) continue
-      const ctx: NfContext = { name, config: effective, store, client, outbox, events, peers: nrf?.peersFor?.(name) ?? peers, log: log.child({ nf: name }), clock, apiRoot: '' }
+      const ctx: NfContext = { name, config: effective, store, client, outbox, events, peers: nrf.peersFor(name), log: log.child({ nf: name }), clock, apiRoot: '' }
       if (config.scp?.uri) ctx.client = viaScp(client, config.scp.uri, NF_TYPES[name])
       const module = await FACTORIES[name](ctx)
       const nfInstanceId = await stableInstanceId(store, name, config[name].nfInstanceId)
+      let verifier: AccessTokenVerifier | undefined
       if (config.oauth2.enabled) {
         if (!config.oauth2.nrfPublicKey) throw new Error('oauth2.enabled needs oauth2.nrfPublicKey (the NRF public key or certificate PEM file)')
         // free5GC's NRF leaves `aud` empty unless the consumer named a target instance: accept a
         // token without audience, but never one addressed to another NF.
         verifier = createAccessTokenVerifier({ publicKey: readFileSync(config.oauth2.nrfPublicKey, 'utf8'), nfInstanceId, nfType: module.nfType, audience: 'if-present' })
       }
-      const services = nrf?.callbackService ? [...module.services, nrf.callbackService] : module.services
+      const services = [...module.services, nrf.callbackService]
       const server = createSbiServer({
         nf: name,
         host: config[name].host ?? sbiHost,
@@ -194,7 +176,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
 
     if (chosen.includes('bss') && config.bss.enabled !== false) {
       const bssConfig: MvnoConfig = grpcAddress ? { ...effective, grpc: { ...effective.grpc, port: Number(grpcAddress.split(':').pop()) } } : effective
-      const ctx: NfContext = { name: 'bss', config: bssConfig, store, client, outbox, events, peers, log: log.child({ nf: 'bss' }), clock, apiRoot: '' }
+      const ctx: NfContext = { name: 'bss', config: bssConfig, store, client, outbox, events, peers: nrf.peers, log: log.child({ nf: 'bss' }), clock, apiRoot: '' }
       const app = (await createBss(ctx)) as unknown as BssApp
       const server = http.createServer(app.app)
       await new Promise<void>((resolve, reject) => {
