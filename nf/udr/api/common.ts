@@ -2,24 +2,10 @@
 import { problem, ProblemError, type SbiRequest } from '../../sbi/types.ts'
 import { NotFoundError } from '../store.ts'
 import { PatchError } from '../domain/json-patch.ts'
-import type { Snssai } from '../domain/subscription.ts'
-import { q, jsonQuery } from '../../sbi/query.ts'
+import { q, jsonQuery, snssaiQuery, objectBody } from '../../sbi/query.ts'
 
-export { q, jsonQuery }
+export { q, jsonQuery, snssaiQuery, objectBody }
 
-export function snssaiQuery(req: SbiRequest, name: string): Snssai | undefined {
-  const s = jsonQuery<Snssai>(req, name)
-  if (s === undefined) return undefined
-  if (!s || typeof s !== 'object' || typeof s.sst !== 'number')
-    throw problem(400, 'MANDATORY_IE_INCORRECT', `${name} needs sst`, [{ param: name, reason: 'Snssai expected' }])
-  return s
-}
-
-export function objectBody(req: SbiRequest): Record<string, unknown> {
-  if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body))
-    throw problem(400, 'MANDATORY_IE_MISSING', 'a JSON object body is required')
-  return req.body as Record<string, unknown>
-}
 
 /** Maps the repository's typed errors to ProblemDetails; anything else stays a 500. */
 export function mapError(err: unknown, notFoundCause?: string): never {
