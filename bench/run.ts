@@ -90,6 +90,17 @@ function h2load(t: Target, requests: number, clients: number, streams: number, d
   return { rps, p50ms: pct(50), p99ms: pct(99), ok, failed }
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+/** The measurement with the median requests/s (its own latencies, not a mix). */
+function medianByRps(ms: Measurement[]): Measurement {
+  const s = [...ms].sort((a, b) => a.rps - b.rps)
+  return s[Math.floor((s.length - 1) / 2)]
+}
+
 function checkH2load() {
   try {
     execFileSync('h2load', ['--version'], { stdio: 'ignore' })
@@ -102,11 +113,16 @@ function checkH2load() {
 async function main() {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { requests: { type: 'string', default: '20000' }, clients: { type: 'string', default: '8' }, streams: { type: 'string', default: '16' } },
+    options: {
+      requests: { type: 'string', default: '20000' },
+      clients: { type: 'string', default: '8' },
+      streams: { type: 'string', default: '16' },
+      rounds: { type: 'string', default: '3' },
+    },
   })
   const name = positionals[0]
   if (!name) {
-    console.error('usage: npm run bench -- <scenario> [--requests N] [--clients C] [--streams M]   (scenarios: bench/scenarios/*.ts)')
+    console.error('usage: npm run bench -- <scenario> [--requests N] [--clients C] [--streams M] [--rounds R]   (scenarios: bench/scenarios/*.ts)')
     process.exit(2)
   }
   checkH2load()
@@ -115,52 +131,71 @@ async function main() {
   const requests = Number(values.requests)
   const clients = Number(values.clients)
   const streams = Number(values.streams)
+  const rounds = Math.max(1, Number(values.rounds))
   const rows: Array<{ name: string; m: Measurement }> = []
+  const pairedRatios: number[] = []
 
-  const phases = [undefined, ...(scenario.phases ?? []).map((p) => p.name)]
-  let baselineShape: Target | undefined
-  for (const phase of phases) {
-    const s = await spawnServer(['bench/child.ts', name, ...(phase ? [phase] : [])], { MVNO_BENCH_REQUESTS: String(requests) })
-    try {
-      const t = s.target
-      baselineShape ??= t
-      const label = phase ? `${name}:${phase}` : name
-      if (t.oneShot) {
-        // Every path once: h2load restarts the URI list for each client, so one client carries all streams.
-        rows.push({ name: label, m: h2load(t, t.paths.length, 1, (t.clients ?? clients) * (t.streams ?? streams), dir) })
-        continue
-      }
-      const n = t.requests ?? requests
-      h2load(t, Math.min(2000, n), clients, streams, dir) // warm-up (JIT, caches), not counted
-      rows.push({ name: label, m: h2load(t, n, t.clients ?? clients, t.streams ?? streams, dir) })
-    } finally {
-      await stopServer(s.child)
-    }
-  }
-
+  // The baseline stays up for the whole run. The main measurement alternates scenario and baseline
+  // `rounds` times and reports medians (a 2-core machine drifts by 2x between minutes); the ratio is
+  // the median of the paired ratios, each pair measured back to back.
   const base = await spawnServer(['bench/baseline.ts'])
+  let baseline: Measurement | undefined
   try {
-    const t: Target = { ...baselineShape!, url: base.target.url, paths: [baselineShape!.paths[0]] }
-    h2load(t, 2000, clients, streams, dir)
-    rows.push({ name: 'baseline (bare node:http2)', m: h2load(t, requests, clients, streams, dir) })
+    const phases = [undefined, ...(scenario.phases ?? []).map((p) => p.name)]
+    let baseTarget: Target | undefined
+    for (const phase of phases) {
+      const s = await spawnServer(['bench/child.ts', name, ...(phase ? [phase] : [])], { MVNO_BENCH_REQUESTS: String(requests) })
+      try {
+        const t = s.target
+        const label = phase ? `${name}:${phase}` : name
+        if (!baseTarget) {
+          baseTarget = { ...t, url: base.target.url, paths: [t.paths[0]], oneShot: false }
+          h2load(baseTarget, 2000, clients, streams, dir) // baseline warm-up
+        }
+        if (t.oneShot) {
+          // Every path once: h2load restarts the URI list for each client, so one client carries all streams.
+          rows.push({ name: label, m: h2load(t, t.paths.length, 1, (t.clients ?? clients) * (t.streams ?? streams), dir) })
+          continue
+        }
+        const n = t.requests ?? requests
+        h2load(t, Math.min(2000, n), clients, streams, dir) // warm-up (JIT, caches), not counted
+        if (phase) {
+          rows.push({ name: label, m: h2load(t, n, t.clients ?? clients, t.streams ?? streams, dir) })
+          continue
+        }
+        const mine: Measurement[] = []
+        const theirs: Measurement[] = []
+        for (let r = 0; r < rounds; r++) {
+          mine.push(h2load(t, n, t.clients ?? clients, t.streams ?? streams, dir))
+          theirs.push(h2load(baseTarget, requests, clients, streams, dir))
+          pairedRatios.push(mine[r].rps / theirs[r].rps)
+        }
+        rows.push({ name: label, m: medianByRps(mine) })
+        baseline = medianByRps(theirs)
+      } finally {
+        await stopServer(s.child)
+      }
+    }
   } finally {
     await stopServer(base.child)
   }
+  rows.push({ name: 'baseline (bare node:http2)', m: baseline! })
+  const mainRatio = median(pairedRatios)
 
-  const baseline = rows[rows.length - 1].m
   console.log(`\n${scenario.name}: ${scenario.description}`)
-  console.log(`h2load -n ${requests} -c ${clients} -m ${streams} -t 1, node ${process.version}\n`)
+  console.log(`h2load -n ${requests} -c ${clients} -m ${streams} -t 1, node ${process.version}; ${rounds} alternating rounds, medians\n`)
   console.log('run'.padEnd(32) + 'req/s'.padStart(10) + 'p50 ms'.padStart(10) + 'p99 ms'.padStart(10) + 'non-2xx'.padStart(9) + '  ratio req/s  ratio p99')
   for (const r of rows) {
-    const ratio = (r.m.rps / baseline.rps).toFixed(2)
-    const p99r = (r.m.p99ms / baseline.p99ms).toFixed(2)
+    const ratio = (r.name === name ? mainRatio : r.m.rps / baseline!.rps).toFixed(2)
+    const p99r = (r.m.p99ms / baseline!.p99ms).toFixed(2)
     console.log(
       r.name.padEnd(32) + r.m.rps.toFixed(0).padStart(10) + r.m.p50ms.toFixed(2).padStart(10) + r.m.p99ms.toFixed(2).padStart(10) + String(r.m.failed).padStart(9) + `  ${ratio.padStart(11)}  ${p99r.padStart(9)}`,
     )
   }
+  console.log(`\npaired ratios (scenario / baseline, back to back): ${pairedRatios.map((x) => x.toFixed(2)).join(' ')}; median ${mainRatio.toFixed(2)}`)
   const resultsDir = path.resolve(here, 'results')
   mkdirSync(resultsDir, { recursive: true })
-  writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ scenario: name, date: new Date().toISOString(), requests, clients, streams, rows }, null, 2))
+  writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ scenario: name, date: new Date().toISOString(), requests, clients, streams, rounds, pairedRatios, ratio: mainRatio, rows }, null, 2))
   if (rows.some((r) => r.m.failed > 0)) {
     console.error('\nsome requests were not answered 2xx: the figures above are not valid')
     process.exit(1)

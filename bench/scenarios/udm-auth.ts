@@ -4,15 +4,15 @@
  * validation → SQN from the subscriber's reserved block, or, once per `udm.sqnBatch` (default 32)
  * vectors and on each subscriber's first request, a reservation: Nudr_DR GET authentication-subscription
  * over h2c (K/OPc opened from AES-256-GCM at rest; then cached in the UDM for
- * `udm.authSubscriptionCacheSeconds`) and the guarded SQN PATCH at the UDR (a durable SQLite commit,
- * synchronous=FULL) → Milenage + KDFs → answer. UDM (createUdm as shipped) and UDR (createUdr) run in this
+ * `udm.authSubscriptionCacheSeconds`) and the guarded SQN PATCH at the UDR (a committed SQLite write) → Milenage + KDFs → answer. UDM (createUdm as shipped) and UDR (createUdr) run in this
  * process, each on its own port, as `mvno start` runs them. With 1000 subscribers the measured run still
  * makes ~750 first reservations (h2load's clients restart the URI list, so the warm-up touches 250 SUPIs).
  *
- * `MVNO_BENCH_SQLITE_SYNC=NORMAL` measures the same with WAL commits that do not fsync.
+ * The store's durability is the config default, as `mvno start` uses it (`sqlite.synchronous: NORMAL`:
+ * WAL commits that survive kill -9); `MVNO_BENCH_SQLITE_SYNC=FULL` measures an fsync per commit.
  * `MVNO_BENCH_SUBSCRIBERS` (default 1000) sets how many SUPIs h2load cycles through.
  * The UDR's store is opened with group commit as openStore (`mvno start`) opens it: the writes of one
- * event-loop turn share one COMMIT, each still resolving only after it (same FULL durability, fewer fsyncs);
+ * event-loop turn share one COMMIT, each still resolving only after it (same durability, fewer commits);
  * `MVNO_SQLITE_GROUP_COMMIT=0` measures one commit per write.
  * `MVNO_BENCH_SQN_BATCH` overrides udm.sqnBatch (1 = one UDR read + durable write per vector).
  */
@@ -32,7 +32,8 @@ export const scenario: Scenario = {
   name: 'udm-auth',
   description: `POST /nudm-ueau/v1/{supi}/security-information/generate-auth-data (5G_AKA) over ${SUBSCRIBERS} subscribers: SQN from a reserved block (one UDR read + guarded durable SQN write per block), Milenage/KDF`,
   async start(): Promise<ScenarioTarget> {
-    const sync = process.env.MVNO_BENCH_SQLITE_SYNC === 'NORMAL' ? 'NORMAL' : 'FULL'
+    // As `mvno start` opens the store (config default NORMAL); MVNO_BENCH_SQLITE_SYNC=FULL measures fsync per commit.
+    const sync = process.env.MVNO_BENCH_SQLITE_SYNC === 'FULL' ? 'FULL' : 'NORMAL'
     const store = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'mvno-bench-udr-')), 'udr.db'), {
       synchronous: sync,
       groupCommit: process.env.MVNO_SQLITE_GROUP_COMMIT !== '0',
