@@ -22,8 +22,8 @@ import { openStore } from '../../store/index.ts'
 import { startFakePeer } from '../../test/helpers/h2.ts'
 import { startTestNf } from '../../test/helpers/nf.ts'
 import type { Scenario, ScenarioTarget } from '../scenario.ts'
+import { f5SmCreate as createBody } from '../../test/pcf/fixtures.ts'
 
-const SUPI = 'imsi-999700000000001'
 const PLAN = {
   profileId: 'bench',
   sessAmbr: { uplink: '50 Mbps', downlink: '100 Mbps' },
@@ -36,23 +36,6 @@ const POLICY_DATA = {
   },
 }
 
-function createBody(smf: string) {
-  return {
-    supi: SUPI,
-    pduSessionId: 1,
-    notificationUri: `${smf}/nsmf-callback/sm-policies/urn:uuid:5b0b0f3e-1d1c-4bd8-9b1a-4f1b3e3c2a10`,
-    dnn: 'internet',
-    pduSessionType: 'IPV4',
-    accessType: '3GPP_ACCESS',
-    ratType: 'NR',
-    ipv4Address: '10.60.0.1',
-    subsSessAmbr: { uplink: '1000 Mbps', downlink: '1000 Mbps' },
-    subsDefQos: { '5qi': 9, arp: { priorityLevel: 8, preemptCap: 'NOT_PREEMPT', preemptVuln: 'NOT_PREEMPTABLE' }, priorityLevel: 8 },
-    sliceInfo: { sst: 1, sd: '010203' },
-    servingNetwork: { mcc: '999', mnc: '70' },
-    suppFeat: 'F',
-  }
-}
 
 type Post = (p: string, b: unknown) => Promise<{ status: number; headers: Record<string, unknown> }>
 let running: { url: string; smf: string; request: (m: string, p: string, b?: unknown) => Promise<{ status: number; headers: Record<string, unknown> }>; post: Post } | undefined
