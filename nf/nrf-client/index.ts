@@ -39,6 +39,12 @@ const SUBSCRIPTION_VALIDITY_SEC = 86400
 /** After a failed subscription attempt, wait this long before the next (ms). */
 const SUBSCRIBE_RETRY_MS = 30_000
 
+/** apiRoots of a peer NF type from the static `peers` config (no NRF, or the NRF down). */
+export function staticPeerRoots(peers: MvnoConfig['peers'], nfType: NfType): string[] {
+  const byType = peers as Record<string, string[] | undefined>
+  return [...(byType[nfType.toLowerCase()] ?? [])].map((u) => u.replace(/\/+$/, ''))
+}
+
 export interface NrfClientOptions {
   config: MvnoConfig
   store: DocumentStore
@@ -156,10 +162,7 @@ export function createNrfClient(opts: NrfClientOptions): NrfClient {
     return res
   }
 
-  function staticPeers(nfType: NfType): string[] {
-    const peers = config.peers as Record<string, string[] | undefined>
-    return [...(peers[nfType.toLowerCase()] ?? [])].map((u) => u.replace(/\/+$/, ''))
-  }
+  const staticPeers = (nfType: NfType) => staticPeerRoots(config.peers, nfType)
 
   function handleNotification(body: Record<string, unknown>): void {
     const event = String(body.event ?? '')

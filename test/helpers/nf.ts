@@ -9,7 +9,8 @@ import { createSbiServer } from '../../nf/sbi/server.ts'
 import { createSbiClient } from '../../nf/sbi/client.ts'
 import { createOutbox } from '../../nf/sbi/outbox.ts'
 import { createEventSink } from '../../nf/sbi/events.ts'
-import type { NfContext, NfModule, NfName, NfType, PeerResolver } from '../../nf/sbi/ports.ts'
+import type { NfContext, NfModule, NfName, PeerResolver } from '../../nf/sbi/ports.ts'
+import { staticPeerRoots } from '../../nf/nrf-client/index.ts'
 import type { DocumentStore } from '../../store/port.ts'
 import { openTestStore } from './store.ts'
 import { h2request, type H2Response } from './h2.ts'
@@ -26,15 +27,9 @@ export function mergeConfig<T>(base: T, over: DeepPartial<T> | undefined): T {
   return out
 }
 
-/** Static peers: by NF type, from `config.peers`. */
+/** Static peers: by NF type, from `config.peers`, as the NRF client resolves them without an NRF. */
 export function staticPeers(config: MvnoConfig): PeerResolver {
-  const byType: Partial<Record<NfType, string[] | undefined>> = {
-    UDR: config.peers.udr,
-    UDM: config.peers.udm,
-    PCF: config.peers.pcf,
-    CHF: config.peers.chf,
-  }
-  return { apiRoots: async ({ nfType }) => byType[nfType] ?? [] }
+  return { apiRoots: async ({ nfType }) => staticPeerRoots(config.peers, nfType) }
 }
 
 export interface TestNf {
