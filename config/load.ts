@@ -41,9 +41,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v)
 }
 
-function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+/** Deep merge for configuration: objects merge key by key, anything else (arrays included) replaces. */
+export function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out = { ...base }
-  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? merge(out[k] as Record<string, unknown>, v) : v
+  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? mergeDeep(out[k] as Record<string, unknown>, v) : v
   return out
 }
 
@@ -69,7 +70,7 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}
       throw new ConfigError([`${file}: ${(err as Error).message}`])
     }
     if (parsed != null && !isObject(parsed)) throw new ConfigError([`${file}: must be a YAML mapping`])
-    if (parsed) config = merge(config, parsed)
+    if (parsed) config = mergeDeep(config, parsed)
   }
   const problems: string[] = []
   for (const o of ENV_OVERRIDES) {

@@ -5,6 +5,7 @@
 import pino from 'pino'
 import type { MvnoConfig } from '../../config/schema.ts'
 import { defaultConfig } from '../../config/defaults.ts'
+import { mergeDeep } from '../../config/load.ts'
 import { createSbiServer } from '../../nf/sbi/server.ts'
 import { createSbiClient } from '../../nf/sbi/client.ts'
 import { createOutbox } from '../../nf/sbi/outbox.ts'
@@ -18,13 +19,7 @@ import { h2request, type H2Response } from './h2.ts'
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] }
 
 export function mergeConfig<T>(base: T, over: DeepPartial<T> | undefined): T {
-  if (!over) return base
-  const out: any = Array.isArray(base) ? [...(base as unknown[])] : { ...base }
-  for (const [k, v] of Object.entries(over)) {
-    if (v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object' && !Array.isArray(out[k])) out[k] = mergeConfig(out[k], v)
-    else out[k] = v
-  }
-  return out
+  return over ? (mergeDeep(base as Record<string, unknown>, over as Record<string, unknown>) as T) : base
 }
 
 /** Static peers: by NF type, from `config.peers`, as the NRF client resolves them without an NRF. */
