@@ -1,9 +1,10 @@
 /**
  * Translation of port filters and sorts into SQL over `json_extract` (store/sqlite.ts).
  *
- * Paths are inlined as SQL literals (never bound) so a query's `json_extract(doc, '$.x')` is
- * textually identical to the expression index createIndex built, which is what lets SQLite use it;
- * values are always bound parameters, so the SQL text is the query's shape and keys the statement cache.
+ * An indexed path is read from its index column (`"@x"`, see IndexColumns), which is what lets SQLite
+ * use the index; other paths are inlined as SQL literals in `json_extract(doc, '$.x')` (tables made
+ * before index columns existed had expression indexes over that text). Values are always bound
+ * parameters, so the SQL text is the query's shape and keys the statement cache.
  *
  * Mongo semantics kept: `{a: null}` matches null or missing; `$ne` matches missing; comparisons
  * only match values of the same type (number vs number, string vs string); `true` never equals 1.
@@ -35,9 +36,22 @@ export function jsonPath(path: string): string {
   return `'${jsonPathText(path).replaceAll("'", "''")}'`
 }
 
+/**
+ * Paths that have an index column in this table: the column `"@<path>"` holds exactly what
+ * `json_extract(doc, path)` gives (written by the adapter on every insert and update), so queries read
+ * the column and its index instead of parsing the document.
+ */
+export type IndexColumns = ReadonlySet<string>
+const NO_COLUMNS: IndexColumns = new Set()
+
+export function columnIdent(path: string): string {
+  return quoteIdent(`@${path}`)
+}
+
 /** The indexed/sorted expression of a field. */
-export function fieldExpr(path: string): string {
-  return path === '_id' ? '_id' : `json_extract(doc, ${jsonPath(path)})`
+export function fieldExpr(path: string, cols: IndexColumns = NO_COLUMNS): string {
+  if (path === '_id') return '_id'
+  return cols.has(path) ? columnIdent(path) : `json_extract(doc, ${jsonPath(path)})`
 }
 
 function typeExpr(path: string): string {
@@ -45,8 +59,8 @@ function typeExpr(path: string): string {
 }
 
 /** SQL that is 1 when the field equals `v`, 0 or NULL otherwise. */
-function eq(path: string, v: unknown, params: Param[]): string {
-  const f = fieldExpr(path)
+function eq(path: string, v: unknown, params: Param[], cols: IndexColumns): string {
+  const f = fieldExpr(path, cols)
   if (v === null || v === undefined) return `${f} IS NULL`
   if (path === '_id') {
     if (typeof v !== 'string') return '0'
@@ -72,9 +86,9 @@ function eq(path: string, v: unknown, params: Param[]): string {
   }
 }
 
-function cmp(path: string, op: string, v: unknown, params: Param[]): string {
+function cmp(path: string, op: string, v: unknown, params: Param[], cols: IndexColumns): string {
   const sym = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' }[op]!
-  const f = fieldExpr(path)
+  const f = fieldExpr(path, cols)
   if (typeof v === 'number') {
     if (path === '_id') return '0' // _id is always a string: a number bracket never matches
     params.push(v)
@@ -87,27 +101,27 @@ function cmp(path: string, op: string, v: unknown, params: Param[]): string {
   throw new Error(`${op} needs a number or a string (field ${path})`)
 }
 
-function fieldClause(path: string, cond: unknown, params: Param[]): string {
-  if (!isOperatorObject(cond)) return eq(path, cond, params)
+function fieldClause(path: string, cond: unknown, params: Param[], cols: IndexColumns): string {
+  if (!isOperatorObject(cond)) return eq(path, cond, params, cols)
   const parts: string[] = []
   for (const [op, v] of Object.entries(cond)) {
     switch (op) {
       case '$eq':
-        parts.push(eq(path, v, params))
+        parts.push(eq(path, v, params, cols))
         break
       case '$ne':
         // `IS NOT 1` is true for 0 and NULL, so missing fields match, as in Mongo.
-        parts.push(`(${eq(path, v, params)}) IS NOT 1`)
+        parts.push(`(${eq(path, v, params, cols)}) IS NOT 1`)
         break
       case '$gt':
       case '$gte':
       case '$lt':
       case '$lte':
-        parts.push(cmp(path, op, v, params))
+        parts.push(cmp(path, op, v, params, cols))
         break
       case '$in':
         if (!Array.isArray(v)) throw new Error(`$in needs an array (field ${path})`)
-        parts.push(v.length === 0 ? '0' : `(${v.map((x) => eq(path, x, params)).join(' OR ')})`)
+        parts.push(v.length === 0 ? '0' : `(${v.map((x) => eq(path, x, params, cols)).join(' OR ')})`)
         break
       case '$exists':
         // The path is bound, not inlined: no index serves json_type, and per-document paths (e.g. an op
@@ -126,18 +140,18 @@ function fieldClause(path: string, cond: unknown, params: Param[]): string {
 }
 
 /** `WHERE ...` text (or '') and its parameters. */
-export function whereClause(filter: Filter): { sql: string; params: Param[] } {
+export function whereClause(filter: Filter, cols: IndexColumns = NO_COLUMNS): { sql: string; params: Param[] } {
   const params: Param[] = []
   const parts: string[] = []
   for (const [path, cond] of Object.entries(filter)) {
     if (path.startsWith('$')) throw new Error(`unsupported top-level operator ${path}`)
-    parts.push(fieldClause(path, cond, params))
+    parts.push(fieldClause(path, cond, params, cols))
   }
   return { sql: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params }
 }
 
-export function orderClause(sort?: Record<string, 1 | -1>): string {
+export function orderClause(sort?: Record<string, 1 | -1>, cols: IndexColumns = NO_COLUMNS): string {
   const keys = Object.entries(sort ?? {})
   if (keys.length === 0) return ' ORDER BY rowid'
-  return ` ORDER BY ${keys.map(([p, d]) => `${fieldExpr(p)} ${d === -1 ? 'DESC' : 'ASC'}`).join(', ')}, rowid`
+  return ` ORDER BY ${keys.map(([p, d]) => `${fieldExpr(p, cols)} ${d === -1 ? 'DESC' : 'ASC'}`).join(', ')}, rowid`
 }

@@ -4,6 +4,7 @@
  * reservations, the answer and the account change. Pure; nf/chf/charging.ts applies the result.
  */
 import { createHash } from 'node:crypto'
+import { clone } from '../../../store/doc.ts'
 import { decideGrant, type GrantDecision } from './quota.ts'
 import { rateUsage, unitOf, zoneOf } from './rating.ts'
 import type { BundleView, RatingPlan, UnitKind } from './types.ts'
@@ -224,7 +225,7 @@ export function servingPlmnOf(req: ChargingDataRequest): string | undefined {
 export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest | undefined, mode: Mode, now: Date, cfg: SessionSettings): PlannedOp {
   const nowIso = now.toISOString()
   const plan: RatingPlan = acct.plan
-  const next: SessionDoc = structuredClone(s)
+  const next: SessionDoc = clone(s)
   next.version = s.version + 1
   next.updatedAt = nowIso
   const change: AccountChange = { opId: opKey(s._id, next.version), money: { balance: 0, reserved: 0 }, bundles: {} }
@@ -290,7 +291,7 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
       serviceSpecificUnits: c.serviceSpecificUnits, triggers: c.triggers, quotaManagementIndicator: c.quotaManagementIndicator,
       ratedAmount: amount, bundleUnits: r.bundleUnits, currency: acct.currency, zone: next.zone,
     }
-    next.cdr.containers.push(JSON.parse(JSON.stringify(container)))
+    next.cdr.containers.push(clone(container))
     next.cdr.volume += st.unit === 'VOLUME' ? units : 0
     next.cdr.amount += amount
     ratedEvents.push({ ratingGroup: st.ratingGroup, unit: st.unit, units, bundleUnits: r.bundleUnits, amount, currency: acct.currency, zone: next.zone, ts: end.toISOString() })
@@ -465,7 +466,7 @@ export function cutRecord(s: SessionDoc, now: Date, cause: string, acct: Account
     planId: acct.planId,
     recordClosingTime: now.toISOString(),
   }
-  s.cdrPending = [...(s.cdrPending ?? []), JSON.parse(JSON.stringify(record))]
+  s.cdrPending = [...(s.cdrPending ?? []), clone(record)]
   s.hasPendingCdr = true
   s.cdr = { seq: s.cdr.seq + 1, openedAt: now.toISOString(), containers: [], volume: 0, amount: 0 }
 }

@@ -3,6 +3,7 @@
  * TS 29.507 §4.2.4), shaped for what each SMF/AMF really does (INTEROP §1.1, §1.2, §1.7, §7.2).
  * Pure: the caller hands the result to the outbox.
  */
+import { clone } from '../../../store/doc.ts'
 import type { PolicyAssociation, SmPolicyDecision } from './types.ts'
 
 export type PeerFlavour = 'open5gs' | 'free5gc' | 'generic'
@@ -43,7 +44,7 @@ const MAPS = ['pccRules', 'qosDecs', 'chgDecs', 'traffContDecs'] as const
  * towards Open5GS, whose full replacement removes them and whose parser does not take null entries.
  */
 export function smNotifyDecision(prev: SmPolicyDecision | undefined, next: SmPolicyDecision, flavour: PeerFlavour): SmPolicyDecision {
-  const out: SmPolicyDecision = structuredClone(next)
+  const out: SmPolicyDecision = clone(next)
   delete out.suppFeat
   if (flavour === 'open5gs' || !prev) return out
   for (const m of MAPS) {

@@ -1,0 +1,105 @@
+/**
+ * The SQLite adapter's row cache and index columns (store/sqlite.ts): what they must never change is
+ * what a reader sees. Another connection's commit is seen at once, a rolled-back write is never seen,
+ * and a file written with the old expression indexes is migrated to index columns on createIndex.
+ */
+import Database from 'better-sqlite3'
+import { expect } from 'chai'
+import { createSqliteStore } from '../../store/sqlite.ts'
+import { DuplicateKeyError } from '../../store/port.ts'
+import { tempSqlitePath } from '../helpers/store.ts'
+
+describe('store: SQLite row cache and index columns', () => {
+  it("another connection's commit is seen by the next read and guards the next update", async () => {
+    const path = tempSqlitePath().file
+    const a = createSqliteStore(path, { synchronous: 'NORMAL', groupCommit: true })
+    const b = createSqliteStore(path, { synchronous: 'NORMAL' })
+    try {
+      const ca = a.collection('acct')
+      const cb = b.collection('acct')
+      await ca.insertOne({ _id: 'x', available: 100 })
+      expect((await ca.findOne({ _id: 'x' }))?.available).to.equal(100) // now cached in a
+      expect((await cb.updateOne({ _id: 'x', available: { $gte: 80 } }, { $inc: { available: -80 } })).matched).to.equal(1)
+      expect((await ca.findOne({ _id: 'x' }))?.available).to.equal(20)
+      // a guarded update in a must see b's debit: 50 more would overdraw
+      expect((await ca.updateOne({ _id: 'x', available: { $gte: 50 } }, { $inc: { available: -50 } })).matched).to.equal(0)
+      expect((await ca.updateOne({ _id: 'x', available: { $gte: 20 } }, { $inc: { available: -20 } })).matched).to.equal(1)
+      expect((await cb.findOne({ _id: 'x' }))?.available).to.equal(0)
+      await cb.deleteOne({ _id: 'x' })
+      expect(await ca.findOne({ _id: 'x' })).to.equal(null)
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
+  it('a write rolled back with its transaction is never read back', async () => {
+    const s = createSqliteStore(tempSqlitePath().file, { synchronous: 'NORMAL' })
+    try {
+      const c = s.collection('u')
+      await c.createIndex({ fields: ['k'], unique: true })
+      await c.insertOne({ _id: 'a', k: 1 })
+      await c.insertOne({ _id: 'b', k: 2 })
+      expect((await c.findOne({ _id: 'a' }))?.k).to.equal(1)
+      // the first row is rewritten, the second violates the unique index: the whole updateMany rolls back
+      let err: unknown
+      await c.updateMany({}, { $set: { k: 5 } }).catch((e) => (err = e))
+      expect(err).to.be.instanceOf(DuplicateKeyError)
+      expect((await c.findOne({ _id: 'a' }))?.k).to.equal(1)
+      expect((await c.findOne({ _id: 'b' }))?.k).to.equal(2)
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('documents handed out are copies: changing one changes neither the cache nor the row', async () => {
+    const s = createSqliteStore(tempSqlitePath().file, { synchronous: 'NORMAL' })
+    try {
+      const c = s.collection('d')
+      const doc = { _id: 'a', nested: { n: 1 }, list: [1] }
+      await c.insertOne(doc)
+      doc.nested.n = 99
+      const got = (await c.findOne({ _id: 'a' }))!
+      expect(got.nested).to.deep.equal({ n: 1 })
+      ;(got.nested as { n: number }).n = 42
+      ;(got.list as number[]).push(2)
+      const marker = { deep: { v: 1 } }
+      await c.updateOne({ _id: 'a' }, { $set: { marker } })
+      marker.deep.v = 2
+      const after = await c.findOneAndUpdate({ _id: 'a' }, { $inc: { 'nested.n': 1 } })
+      ;(after!.marker as { deep: { v: number } }).deep.v = 3
+      expect(await c.findOne({ _id: 'a' })).to.deep.equal({ _id: 'a', nested: { n: 2 }, list: [1], marker: { deep: { v: 1 } } })
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('migrates an expression index of an older file to an index column, and keeps the column up to date', async () => {
+    const path = tempSqlitePath().file
+    const raw = new Database(path)
+    raw.exec(`CREATE TABLE "sess" (_id TEXT PRIMARY KEY, doc TEXT NOT NULL)`)
+    raw.exec(`CREATE INDEX "sess.supi" ON "sess" (json_extract(doc, '$."supi"'))`)
+    raw.prepare(`INSERT INTO "sess" VALUES (?, ?)`).run('r1', JSON.stringify({ _id: 'r1', supi: 'imsi-1', open: true }))
+    raw.prepare(`INSERT INTO "sess" VALUES (?, ?)`).run('r2', JSON.stringify({ _id: 'r2', supi: 'imsi-2', open: true }))
+    raw.close()
+
+    const s = createSqliteStore(path, { synchronous: 'NORMAL' })
+    try {
+      const c = s.collection('sess')
+      await c.createIndex({ fields: ['supi'] })
+      const idx = s.db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'sess.supi'`).pluck().get() as string
+      expect(idx).to.contain('"@supi"').and.not.contain('json_extract')
+      const plan = s.db.prepare(`EXPLAIN QUERY PLAN SELECT rowid FROM "sess" WHERE "@supi" = ?`).all('imsi-1') as Array<{ detail: string }>
+      expect(plan.map((p) => p.detail).join()).to.match(/USING (COVERING )?INDEX sess.supi/)
+      expect((await c.find({ supi: 'imsi-1' })).map((d) => d._id)).to.deep.equal(['r1'])
+      await c.updateOne({ _id: 'r1' }, { $set: { supi: 'imsi-3' } })
+      await c.insertOne({ _id: 'r3', supi: 'imsi-1' })
+      expect((await c.find({ supi: 'imsi-1' })).map((d) => d._id)).to.deep.equal(['r3'])
+      expect((await c.find({ supi: 'imsi-3' })).map((d) => d._id)).to.deep.equal(['r1'])
+      const cols = s.db.prepare(`SELECT _id, "@supi" AS col, json_extract(doc, '$.supi') AS ext FROM "sess"`).all() as Array<{ col: unknown; ext: unknown }>
+      for (const r of cols) expect(r.col).to.equal(r.ext)
+    } finally {
+      await s.close()
+    }
+  })
+})
