@@ -3,12 +3,41 @@
  * (the SQLite adapter reads, applies in JS and writes back inside one transaction), and the
  * document an upsert starts from (Mongo copies the filter's equality fields into it).
  */
-import { randomUUID } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
 import type { Doc, Filter, Update } from './port.ts'
 
-/** A fresh `_id`: a random UUID string (never an ObjectId, so both adapters look alike). */
+const pool = Buffer.allocUnsafe(16 * 256)
+let poolAt = pool.length
+let lastMs = -1
+let seq = 0
+
+/**
+ * A fresh `_id` (never an ObjectId, so both adapters look alike), also used for resource ids (smPolicyId,
+ * ChargingDataRef …): a UUID version 7 (RFC 9562), i.e. 48 bits of Unix milliseconds, a 12-bit counter
+ * that orders ids made in the same millisecond, and 62 random bits. Time-ordered keys append to the
+ * end of a B-tree instead of dirtying a random page of it on every insert.
+ */
 export function newId(): string {
-  return randomUUID()
+  if (poolAt === pool.length) {
+    randomFillSync(pool)
+    poolAt = 0
+  }
+  const b = pool.subarray(poolAt, poolAt + 16)
+  poolAt += 16
+  const ms = Date.now()
+  if (ms > lastMs) {
+    lastMs = ms
+    seq = b[6]! & 0x07 // a random start leaves room for 4000 more ids in this millisecond
+  } else if (++seq > 0xfff) {
+    lastMs++ // the counter overflowed: borrow the next millisecond (stays monotonic)
+    seq = 0
+  }
+  b.writeUIntBE(lastMs, 0, 6)
+  b[6] = 0x70 | (seq >> 8)
+  b[7] = seq & 0xff
+  b[8] = 0x80 | (b[8]! & 0x3f)
+  const h = b.toString('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
 /** True when `v` is `{ $op: ... }` (all keys start with `$`), i.e. operators and not a value. */

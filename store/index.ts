@@ -33,5 +33,7 @@ export async function openStore(config: Pick<MvnoConfig, 'mongodb' | 'dataDir'> 
   return openSqliteStore(join(config.dataDir, 'open-mvno.db'), {
     synchronous: config.sqlite?.synchronous ?? 'NORMAL',
     groupCommit: process.env.MVNO_SQLITE_GROUP_COMMIT !== '0',
+    // WAL checkpoints (a copy and two fsyncs every 1000 pages) off the event loop; MVNO_SQLITE_CHECKPOINT_WORKER=0 keeps them inline.
+    checkpointInWorker: process.env.MVNO_SQLITE_CHECKPOINT_WORKER !== '0',
   })
 }

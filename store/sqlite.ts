@@ -24,6 +24,7 @@ import type {
 import { applyUpdate, clone, isOperatorObject, newId, upsertSeed } from './doc.ts'
 import { columnIdent, jsonPath, orderClause, quoteIdent, whereClause, type Param } from './sqlite-sql.ts'
 import { matchesFilter, sqlValueOf } from './match.ts'
+import { WalCheckpointer } from './sqlite-checkpointer.ts'
 
 export interface SqliteStoreOptions {
   /** 'FULL' (default): durable at commit. 'NORMAL' is faster but may lose the last commits on power loss. */
@@ -36,7 +37,16 @@ export interface SqliteStoreOptions {
    * still goes out only after its write is durable. Each write keeps its own atomicity (a savepoint).
    */
   groupCommit?: boolean
+  /**
+   * WAL checkpoints in a worker thread (store/sqlite-checkpointer.ts) instead of inside the COMMIT that
+   * crosses 1000 pages; the main connection then checkpoints itself only past `SAFETY_CHECKPOINT_PAGES`.
+   * Ignored for `:memory:`.
+   */
+  checkpointInWorker?: boolean
 }
+
+/** The main connection's own automatic checkpoint when a worker does the regular ones (~40 MB of WAL). */
+const SAFETY_CHECKPOINT_PAGES = 10_000
 
 interface Row {
   rowid: number
@@ -437,6 +447,8 @@ export class SqliteStore implements DocumentStore {
   /** The open group-commit transaction already checked data_version (it holds the write lock). */
   private batchFresh = false
   private schemaVersion = -1
+  /** The worker that runs WAL checkpoints, when `checkpointInWorker`. */
+  checkpointer: WalCheckpointer | undefined
   private schemaStmt: Database.Statement | undefined
   private readonly stmts = new Map<string, Database.Statement>()
   private readonly colls = new Map<string, SqliteCollection<Doc>>()
@@ -451,6 +463,10 @@ export class SqliteStore implements DocumentStore {
     this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 10000}`)
     this.txn = this.db.transaction((f: () => unknown) => f())
     this.groupCommit = opts.groupCommit ?? process.env.MVNO_SQLITE_GROUP_COMMIT === '1'
+    if (opts.checkpointInWorker && path !== ':memory:' && !this.db.memory) {
+      this.db.pragma(`wal_autocheckpoint = ${SAFETY_CHECKPOINT_PAGES}`)
+      this.checkpointer = new WalCheckpointer({ path, synchronous: opts.synchronous ?? 'FULL' })
+    }
   }
 
   /** Runs one collection operation, in the turn's shared transaction when group commit is on. */
@@ -576,6 +592,8 @@ export class SqliteStore implements DocumentStore {
 
   async close(): Promise<void> {
     this.commit()
+    await this.checkpointer?.close()
+    this.checkpointer = undefined
     if (this.db.open) this.db.close()
   }
 }

@@ -20,7 +20,7 @@
  * returned) and, report by report, by each usage report's own identity (free5GC never increments
  * invocationSequenceNumber, INTEROP §0.9): a report already applied is never charged again.
  */
-import { randomUUID } from 'node:crypto'
+import { newId } from '../../store/doc.ts'
 import type { Logger } from 'pino'
 import type { EventSink, Outbox } from '../sbi/ports.ts'
 import { problem } from '../sbi/types.ts'
@@ -62,7 +62,7 @@ export class ChargingService {
     if (!acct) throw problem(404, 'USER_UNKNOWN', `no account for ${supi}`)
     if (acct.state === 'BARRED') throw problem(403, 'END_USER_REQUEST_DENIED', 'account barred')
     const now = this.d.clock().toISOString()
-    const ref = randomUUID()
+    const ref = newId()
     const pdu = req.pDUSessionChargingInformation
     const servingPlmn = servingPlmnOf(req) ?? (req.nfConsumerIdentification?.nFPLMNID ? `${req.nfConsumerIdentification.nFPLMNID.mcc}${req.nfConsumerIdentification.nFPLMNID.mnc}` : undefined)
     const session: SessionDoc = {

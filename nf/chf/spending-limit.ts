@@ -4,7 +4,7 @@
  * A status change is claimed with a guarded update of the account's `policyCounters.<id>` (old → new),
  * so concurrent re-evaluations notify once.
  */
-import { randomUUID } from 'node:crypto'
+import { newId } from '../../store/doc.ts'
 import type { Outbox } from '../sbi/ports.ts'
 import { problem } from '../sbi/types.ts'
 import { counterStatuses } from './domain/policy-counters.ts'
@@ -52,7 +52,7 @@ export class SpendingLimitService {
     if (ctx.policyCounterIds?.length && !ctx.policyCounterIds.some((id) => known.includes(id))) {
       throw problem(400, 'MANDATORY_IE_INCORRECT', `unknown policy counters; this subscriber has ${known.join(', ')}`, [{ param: 'policyCounterIds' }])
     }
-    const id = randomUUID()
+    const id = newId()
     const doc: SlcSubscriptionDoc = {
       _id: id, supi: acct._id, notifUri: ctx.notifUri, createdAt: this.d.clock().toISOString(),
       ...(ctx.gpsi ? { gpsi: ctx.gpsi } : {}), ...(ctx.policyCounterIds?.length ? { policyCounterIds: ctx.policyCounterIds } : {}),

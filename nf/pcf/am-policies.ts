@@ -3,7 +3,7 @@
  * association from policy-data am-data, replace stale ones on re-registration (Open5GS's AMF creates a
  * second association without deleting the first, INTEROP §7.11), and notify the AMF when am-data changes.
  */
-import { randomUUID } from 'node:crypto'
+import { newId } from '../../store/doc.ts'
 import type { NfContext } from '../sbi/ports.ts'
 import { problem } from '../sbi/types.ts'
 import type { NudrDrClient } from './clients/nudr-dr.ts'
@@ -44,7 +44,7 @@ export class AmPolicyService {
     await this.subs.ensureUdr(supi)
     const amData = await this.readAmData(supi)
     const policy = decideAmPolicy(request, amData)
-    const id = randomUUID()
+    const id = newId()
     const location = `${apiRoot}${AM_BASE}/policies/${id}`
     const now = this.ctx.clock().toISOString()
     await this.store.insertAm({

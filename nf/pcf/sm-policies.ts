@@ -3,7 +3,7 @@
  * SM policy association (TS 29.512 §4.2.2–§4.2.5) and re-decide live sessions when policy-data or
  * spending-limit statuses change, pushing update-notify or terminate to the SMF through the outbox.
  */
-import { randomUUID } from 'node:crypto'
+import { newId } from '../../store/doc.ts'
 import type { NfContext } from '../sbi/ports.ts'
 import { problem } from '../sbi/types.ts'
 import type { NudrDrClient } from './clients/nudr-dr.ts'
@@ -53,7 +53,7 @@ export class SmPolicyService {
       await this.subs.releaseUnused(supi)
       throw problem(403, outcome.cause, outcome.detail)
     }
-    const id = randomUUID()
+    const id = newId()
     const location = `${apiRoot}${SM_BASE}/sm-policies/${id}`
     const now = this.ctx.clock().toISOString()
     await this.store.insertSm({

@@ -9,7 +9,7 @@
  * at-least-once, which is what TS 29.500 callbacks tolerate (the peers treat them idempotently).
  */
 import type { Logger } from 'pino'
-import { randomUUID } from 'node:crypto'
+import { newId } from '../../store/doc.ts'
 import type { Collection, DocumentStore } from '../../store/port.ts'
 import type { Outbox, OutboxNotification, SbiClient } from './ports.ts'
 
@@ -171,7 +171,7 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
       await ensureIndexes()
       const t = now()
       const rec: OutboxRecord = {
-        _id: randomUUID(),
+        _id: newId(),
         kind: n.kind,
         uri: n.uri,
         method: n.method ?? 'POST',

@@ -102,4 +102,29 @@ describe('store: SQLite row cache and index columns', () => {
       await s.close()
     }
   })
+
+  it('WAL checkpoints run in a worker thread: the WAL stays small, nothing is lost', async function () {
+    this.timeout(20000)
+    const { file } = tempSqlitePath()
+    const s = createSqliteStore(file, { synchronous: 'NORMAL', groupCommit: true, checkpointInWorker: true })
+    const big = 'x'.repeat(3000)
+    try {
+      expect(s.db.pragma('wal_autocheckpoint', { simple: true })).to.equal(10_000)
+      const c = s.collection('w')
+      // 3000 rows of 3 KB: ~3000 WAL pages, three times the inline threshold the main connection no longer uses
+      for (let i = 0; i < 30; i++) await Promise.all(Array.from({ length: 100 }, (_, j) => c.insertOne({ _id: `r${i * 100 + j}`, big })))
+      const deadline = Date.now() + 5000
+      while ((await s.checkpointer!.frames()) < 1000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      expect(await s.checkpointer!.frames()).to.be.greaterThan(1000)
+    } finally {
+      await s.close()
+    }
+    const again = createSqliteStore(file, { synchronous: 'NORMAL' })
+    try {
+      expect(await again.collection('w').count({})).to.equal(3000)
+      expect((await again.collection('w').findOne({ _id: 'r2999' }))?.big).to.equal(big)
+    } finally {
+      await again.close()
+    }
+  })
 })
