@@ -55,7 +55,7 @@ interface Row {
 
 /**
  * A matched row: its rowid, its stored text and the parsed document. The document may be the row cache's
- * own copy: read it, never hand it out or change it (clone first).
+ * own copy: never hand it out (clone first); only updateFirst, inside a transaction, changes it.
  */
 interface Found {
   rowid: number
@@ -250,11 +250,15 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     const row = this.first(filter)
     if (row) {
       const before = keep === 'before' ? clone(row.doc) : null
-      const after = clone(row.doc)
+      const old = this.indexValues(row.doc)
+      // The update is applied to the row cache's own document, not a copy: it is what the row becomes.
+      // Every caller runs inside store.tx(), whose rollback (a throw half-way, a failed write) empties
+      // the cache, so a document changed here never outlives a write that did not happen.
+      const after = row.doc
       applyUpdate(after, update, false)
       const text = JSON.stringify(after)
       const modified = text !== row.text ? 1 : 0
-      if (modified) this.write(row.rowid, after, text, this.indexValues(row.doc))
+      if (modified) this.write(row.rowid, after, text, old)
       return { before, after: keep === 'after' ? clone(after) : null, matched: 1, modified }
     }
     if (!upsert) return { before: null, after: null, matched: 0, modified: 0 }

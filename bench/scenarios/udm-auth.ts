@@ -37,6 +37,7 @@ export const scenario: Scenario = {
     const store = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'mvno-bench-udr-')), 'udr.db'), {
       synchronous: sync,
       groupCommit: process.env.MVNO_SQLITE_GROUP_COMMIT !== '0',
+      checkpointInWorker: process.env.MVNO_SQLITE_CHECKPOINT_WORKER !== '0',
     })
     const udr = await startTestNf(createUdr, { name: 'udr', store, logLevel: 'warn' })
     const sqnBatch = process.env.MVNO_BENCH_SQN_BATCH ? Number(process.env.MVNO_BENCH_SQN_BATCH) : undefined

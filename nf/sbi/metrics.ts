@@ -34,12 +34,21 @@ export function createSbiMetrics(nf: string): SbiMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   })
+  // Label children are looked up once per (operation, status): prom-client hashes a label object on
+  // every inc/observe otherwise (about 4 % of a request that does nothing else).
+  const counters = new Map<string, { inc(): void }>()
+  const timers = new Map<string, { observe(v: number): void }>()
   return {
     registry,
     contentType: registry.contentType,
     observe(operation, status, seconds) {
-      requests.inc({ operation, status: String(status) })
-      duration.observe({ operation }, seconds)
+      const key = `${operation} ${status}`
+      let c = counters.get(key)
+      if (!c) counters.set(key, (c = requests.labels(operation, String(status))))
+      c.inc()
+      let h = timers.get(operation)
+      if (!h) timers.set(operation, (h = duration.labels(operation)))
+      h.observe(seconds)
     },
     render: () => Registry.merge([registry, processMetrics()]).metrics(),
   }
