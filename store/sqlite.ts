@@ -63,6 +63,13 @@ interface Found {
   doc: Doc
 }
 
+/** A row cache entry; the document is parsed from the text on first use. */
+interface Cached {
+  rowid: number
+  text: string
+  doc?: Doc
+}
+
 /** Runs a write, turning SQLite's unique-constraint errors into the port's DuplicateKeyError. */
 function guardUnique<T>(collection: string, f: () => T): T {
   try {
@@ -108,7 +115,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   private paths: string[] = []
   private cols: ReadonlySet<string> = new Set()
   /** Rows by _id as last read or written by this connection (see byId and SqliteStore.fresh). */
-  private cache = new Map<string, Found>()
+  private cache = new Map<string, Cached>()
   private cacheBytes = 0
   private cacheEpoch = -1
 
@@ -169,7 +176,10 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   private byId(t: string, id: string): Found | undefined {
     if (this.store.fresh() !== this.cacheEpoch) this.resetCache()
     const hit = this.cache.get(id)
-    if (hit) return hit
+    if (hit) {
+      hit.doc ??= JSON.parse(hit.text) as Doc
+      return hit as Found
+    }
     const row = this.store.stmt(`SELECT rowid, doc FROM ${t} WHERE _id = ?`).get(id) as Row | undefined
     if (!row) return undefined
     const entry = { rowid: row.rowid, text: row.doc, doc: JSON.parse(row.doc) as Doc }
@@ -184,7 +194,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   /** Caches a row; `entry.doc` must be a document nobody else holds. */
-  private remember(id: string, entry: Found): void {
+  private remember(id: string, entry: Cached): void {
     if (this.cacheEpoch !== this.store.cacheEpoch) this.resetCache()
     this.forget([id])
     while (this.cacheBytes + entry.text.length > ROW_CACHE_BYTES && this.cache.size) this.forget([this.cache.keys().next().value!])
@@ -232,13 +242,14 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     const t = this.t()
     const { _id: given, ...rest } = doc
     const _id = idOf(doc) ?? newId()
-    const full = clone({ _id, ...rest }) as Doc
+    const full = { _id, ...rest }
     const cols = this.paths.map((p) => `, ${columnIdent(p)}`).join('')
     const marks = this.paths.map(() => ', ?').join('')
     const text = JSON.stringify(full)
     const params: Param[] = [_id, text, ...this.paths.map((p) => sqlValueOf(full, p))]
     const r = guardUnique(this.name, () => this.store.stmt(`INSERT INTO ${t} (_id, doc${cols}) VALUES (?, ?${marks})`).run(...params))
-    this.remember(_id, { rowid: Number(r.lastInsertRowid), text, doc: full })
+    // Cached as text, parsed on first use: many inserted rows (events, rated usage) are never read by id.
+    this.remember(_id, { rowid: Number(r.lastInsertRowid), text })
     return _id
   }
 
