@@ -114,6 +114,9 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   private ready = -1
   private paths: string[] = []
   private cols: ReadonlySet<string> = new Set()
+  /** Prepared writes for the current columns (reset with them): INSERT, and UPDATE by changed-column mask. */
+  private insertStmt: Database.Statement | undefined
+  private updateStmts = new Map<number, Database.Statement>()
   /** Rows by _id as last read or written by this connection (see byId and SqliteStore.fresh). */
   private cache = new Map<string, Cached>()
   private cacheBytes = 0
@@ -129,7 +132,10 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       this.store.db.exec(`CREATE TABLE IF NOT EXISTS ${this.table} (_id TEXT PRIMARY KEY, doc TEXT NOT NULL)`)
       const names = this.store.db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(this.name) as string[]
       this.paths = names.filter((n) => n.startsWith('@')).map((n) => n.slice(1))
+      if (this.paths.length > 30) throw new Error(`${this.name}: more than 30 indexed paths`) // write() keys statements by a bit mask
       this.cols = new Set(this.paths)
+      this.insertStmt = undefined
+      this.updateStmts = new Map()
       this.ready = this.store.epoch
     }
     return this.table
@@ -223,31 +229,52 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   private write(rowid: number, doc: Doc, text: string, old?: Param[]): void {
     this.store.syncSchema()
     const t = this.t()
-    let sets = 'doc = ?'
     const params: Param[] = [text]
+    let mask = 0
     for (let i = 0; i < this.paths.length; i++) {
-      const p = this.paths[i]!
-      const v = sqlValueOf(doc, p)
+      const v = sqlValueOf(doc, this.paths[i]!)
       if (old && old.length === this.paths.length && v === old[i]) continue
-      sets += `, ${columnIdent(p)} = ?`
+      mask |= 1 << i
       params.push(v)
     }
     params.push(rowid)
-    guardUnique(this.name, () => this.store.stmt(`UPDATE ${t} SET ${sets} WHERE rowid = ?`).run(...params))
+    let st = this.updateStmts.get(mask)
+    if (!st) {
+      let sets = 'doc = ?'
+      for (let i = 0; i < this.paths.length; i++) if (mask & (1 << i)) sets += `, ${columnIdent(this.paths[i]!)} = ?`
+      st = this.store.db.prepare(`UPDATE ${t} SET ${sets} WHERE rowid = ?`)
+      this.updateStmts.set(mask, st)
+    }
+    guardUnique(this.name, () => st.run(...params))
     this.remember(doc._id as string, { rowid, text, doc })
   }
 
   private insert(doc: Doc): string {
     this.store.syncSchema()
     const t = this.t()
-    const { _id: given, ...rest } = doc
-    const _id = idOf(doc) ?? newId()
-    const full = { _id, ...rest }
-    const cols = this.paths.map((p) => `, ${columnIdent(p)}`).join('')
-    const marks = this.paths.map(() => ', ?').join('')
+    let full = doc
+    let _id = idOf(doc)
+    let first: string | undefined
+    for (const k in doc) {
+      first = k
+      break
+    }
+    // `_id` goes first in the stored text (as MongoDB stores it); most callers already build it so.
+    if (_id === undefined || first !== '_id') {
+      const { _id: given, ...rest } = doc
+      _id ??= newId()
+      full = { _id, ...rest }
+    }
     const text = JSON.stringify(full)
-    const params: Param[] = [_id, text, ...this.paths.map((p) => sqlValueOf(full, p))]
-    const r = guardUnique(this.name, () => this.store.stmt(`INSERT INTO ${t} (_id, doc${cols}) VALUES (?, ?${marks})`).run(...params))
+    const params: Param[] = [_id, text]
+    for (const p of this.paths) params.push(sqlValueOf(full, p))
+    if (!this.insertStmt) {
+      const cols = this.paths.map((p) => `, ${columnIdent(p)}`).join('')
+      const marks = this.paths.map(() => ', ?').join('')
+      this.insertStmt = this.store.db.prepare(`INSERT INTO ${t} (_id, doc${cols}) VALUES (?, ?${marks})`)
+    }
+    const st = this.insertStmt
+    const r = guardUnique(this.name, () => st.run(...params))
     // Cached as text, parsed on first use: many inserted rows (events, rated usage) are never read by id.
     this.remember(_id, { rowid: Number(r.lastInsertRowid), text })
     return _id
