@@ -40,6 +40,7 @@ interface Measurement {
 async function spawnServer(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; target: Target }> {
   // MVNO_BENCH_PROFILE=<dir>: write a V8 CPU profile of the scenario's server process there (node --cpu-prof)
   const prof = process.env.MVNO_BENCH_PROFILE && args[0] === 'bench/child.ts' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MVNO_BENCH_PROFILE}`] : []
+  if (process.env.MVNO_BENCH_NODE_FLAGS && args[0] === 'bench/child.ts') prof.push(...process.env.MVNO_BENCH_NODE_FLAGS.split(' '))
   const child = spawn(tsx, [...prof, ...args], { stdio: ['ignore', 'pipe', 'ignore'], cwd: path.resolve(here, '..'), env: { ...process.env, ...env } })
   const line = await new Promise<string>((resolve, reject) => {
     let buf = ''
