@@ -98,17 +98,17 @@ function filterId(filter: Filter): string | undefined {
 }
 
 /**
- * One collection = one table `(_id TEXT PRIMARY KEY, doc TEXT, "@<path>"…)`: the document as JSON plus
- * one index column per indexed path, holding what `json_extract(doc, path)` would give. The adapter
- * computes those values in JS from the document it writes, so SQLite never parses the JSON to keep an
- * index up to date (expression indexes cost ~20 µs per update of a 3 KB document).
- */
-/**
  * Bytes of document text the row cache of one collection holds (oldest written or read first out); the
  * parsed documents take about three times as much.
  */
 const ROW_CACHE_BYTES = 8 * 1024 * 1024
 
+/**
+ * One collection = one table `(_id TEXT PRIMARY KEY, doc TEXT, "@<path>"…)`: the document as JSON plus
+ * one index column per indexed path, holding what `json_extract(doc, path)` would give. The adapter
+ * computes those values in JS from the document it writes, so SQLite never parses the JSON to keep an
+ * index up to date (expression indexes cost ~20 µs per update of a 3 KB document).
+ */
 class SqliteCollection<T extends Doc> implements Collection<T> {
   private readonly table: string
   private ready = -1
