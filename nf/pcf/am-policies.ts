@@ -97,6 +97,7 @@ export class AmPolicyService {
       const resourceUri = (a.resourceUri as string | undefined) ?? `${this.ctx.apiRoot}${AM_BASE}/policies/${a._id}`
       const n = amUpdateNotify(a.request.notificationUri, a._id, resourceUri, policy)
       await this.ctx.outbox.enqueue({
+        key: `am-policy:${a._id}`, // the whole PolicyAssociation each time: newest wins, in order
         uri: n.uri,
         method: 'POST',
         ...(n.body !== undefined ? { body: n.body } : {}),

@@ -130,7 +130,7 @@ export class SmPolicyService {
       const resourceUri = (s.resourceUri as string | undefined) ?? `${this.ctx.apiRoot}${SM_BASE}/sm-policies/${s._id}`
       const now = this.ctx.clock().toISOString()
       if (outcome.kind === 'denied') {
-        await this.send(smTerminateNotify(s.context.notificationUri, resourceUri, 'UE_SUBSCRIPTION'))
+        await this.send(smTerminateNotify(s.context.notificationUri, resourceUri, 'UE_SUBSCRIPTION'), s._id)
         await this.store.saveSmDecision(s._id, { terminated: true, updatedAt: now })
         await this.ctx.events.emit('pcf', { type: 'pcf.sm-policy.terminated', supi, data: { smPolicyId: s._id, dnn: s.dnn, reason, subscriberState: outcome.subscriberState } })
         pushed++
@@ -138,7 +138,7 @@ export class SmPolicyService {
       }
       if (!smDecisionChanged(s.decision, outcome.decision)) continue
       const decision = smNotifyDecision(s.decision, outcome.decision, smfFlavour(s.context.notificationUri))
-      await this.send(smUpdateNotify(s.context.notificationUri, resourceUri, decision))
+      await this.send(smUpdateNotify(s.context.notificationUri, resourceUri, decision), s._id)
       await this.store.saveSmDecision(s._id, { decision: outcome.decision, summary: outcome.summary, updatedAt: now })
       await this.emitDecision('pcf.policy.updated', supi, s._id, s.dnn, outcome.summary, { reason, previousMode: s.summary?.mode })
       pushed++
@@ -146,10 +146,16 @@ export class SmPolicyService {
     return pushed
   }
 
-  private send(req: CallbackRequest): Promise<string> {
+  /**
+   * Each update-notify carries the association's full PCC rule set (Open5GS's SMF replaces all rules with
+   * it), and a terminate ends it: so they share the association's ordering key, and a throttle whose
+   * delivery failed can never be retried after the restore that followed it.
+   */
+  private send(req: CallbackRequest, smPolicyId: string): Promise<string> {
     // free5GC's SMF checks callbacks for a token of scope npcf-smpolicycontrol, which its NRF mints only
     // with targetNfType PCF (INTEROP §2.3).
     return this.ctx.outbox.enqueue({
+      key: `sm-policy:${smPolicyId}`,
       uri: req.uri,
       method: 'POST',
       ...(req.body !== undefined ? { body: req.body } : {}),

@@ -7,6 +7,12 @@
  * `(state: 'pending', nextAttemptAt <= now)` that sets a lease, so only one process sends it.
  * A crash while sending leaves the lease to expire and the notification is sent again: delivery is
  * at-least-once, which is what TS 29.500 callbacks tolerate (the peers treat them idempotently).
+ *
+ * Notifications with an ordering `key` (see OutboxNotification.key) carry the whole state of one
+ * resource: a new one marks the older pending ones of its key `superseded`; one whose delivery is under
+ * way when a newer one arrives, and then fails, is superseded instead of retried; and a record is not
+ * sent while an older one of its key is in flight. The peer therefore sees the states in order, and
+ * always ends with the newest.
  */
 import type { Logger } from 'pino'
 import { newId } from '../../store/doc.ts'
@@ -24,7 +30,9 @@ export interface OutboxRecord extends Record<string, unknown> {
   scope?: string
   targetNfType?: string
   terminalStatuses?: number[]
-  state: 'pending' | 'delivered' | 'rejected' | 'expired'
+  state: 'pending' | 'delivered' | 'rejected' | 'expired' | 'superseded'
+  key?: string
+  supersededBy?: string
   attempts: number
   createdAt: number
   nextAttemptAt: number
@@ -56,6 +64,11 @@ export interface RunningOutbox extends Outbox {
 
 const LEASE_MS = 30_000
 
+/** Enqueue order: createdAt, then the id (time-ordered within a millisecond). */
+function older(a: OutboxRecord, b: OutboxRecord): boolean {
+  return a.createdAt < b.createdAt || (a.createdAt === b.createdAt && a._id < b._id)
+}
+
 export function createOutbox(opts: OutboxOptions): RunningOutbox {
   const col = opts.store.collection<OutboxRecord>('outbox')
   const now = () => (opts.clock ? opts.clock().getTime() : Date.now())
@@ -69,8 +82,15 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
   const inflight = new Set<Promise<void>>()
 
   function ensureIndexes() {
-    indexed ??= col.createIndex({ fields: ['state', 'nextAttemptAt'] })
+    indexed ??= Promise.all([col.createIndex({ fields: ['state', 'nextAttemptAt'] }), col.createIndex({ fields: ['key', 'state'] })]).then(() => undefined)
     return indexed
+  }
+
+  /** A newer pending record of the same key (whose delivery makes this one pointless), if any. */
+  async function newerOfKey(rec: OutboxRecord): Promise<OutboxRecord | null> {
+    if (!rec.key) return null
+    const same = await col.find({ key: rec.key, state: 'pending' })
+    return same.find((o) => o._id !== rec._id && older(rec, o)) ?? null
   }
 
   async function deliver(rec: OutboxRecord): Promise<void> {
@@ -104,6 +124,13 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
       return
     }
     const attempts = rec.attempts + 1
+    const newer = await newerOfKey(rec)
+    if (newer) {
+      // A newer state of the resource is queued: retrying this one could only put an old state last.
+      await col.updateOne({ _id: rec._id }, { $set: { state: 'superseded', supersededBy: newer._id, lastStatus: status ?? null, lastError: error ?? null }, $inc: { attempts: 1 } })
+      opts.log.info({ kind: rec.kind, uri: rec.uri, key: rec.key }, 'notification failed and is superseded by a newer one')
+      return
+    }
     const next = t + Math.min(maxBackoff, base * 2 ** Math.min(attempts - 1, 16))
     if (next > rec.expiresAt) {
       await col.updateOne({ _id: rec._id }, { $set: { state: 'expired', lastStatus: status, lastError: error }, $inc: { attempts: 1 } })
@@ -122,6 +149,14 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
     const due = await col.find({ state: 'pending', nextAttemptAt: { $lte: t }, leaseUntil: { $lte: t } }, { sort: { nextAttemptAt: 1 }, limit: 1 })
     if (!due.length) return null
     const rec = due[0]
+    if (rec.key) {
+      // One delivery per key at a time, oldest first: wait while an older record of the key is in flight.
+      const inFlight = (await col.find({ key: rec.key, state: 'pending' })).some((o) => older(o, rec) && o.leaseUntil > t)
+      if (inFlight) {
+        await col.updateOne({ _id: rec._id, state: 'pending', leaseUntil: rec.leaseUntil }, { $set: { nextAttemptAt: t + Math.min(base, 250) } })
+        return claim()
+      }
+    }
     const claimed = await col.findOneAndUpdate(
       { _id: rec._id, state: 'pending', leaseUntil: rec.leaseUntil },
       { $set: { leaseUntil: t + LEASE_MS } },
@@ -188,6 +223,11 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
       if (n.scope) rec.scope = n.scope
       if (n.targetNfType) rec.targetNfType = n.targetNfType
       if (n.terminalStatuses) rec.terminalStatuses = n.terminalStatuses
+      if (n.key) {
+        rec.key = n.key
+        // Older states of this resource not yet being sent are replaced by this one (ids are time-ordered).
+        await col.updateMany({ key: n.key, state: 'pending', leaseUntil: { $lte: t } }, { $set: { state: 'superseded', supersededBy: rec._id } })
+      }
       await col.insertOne(rec)
       // Deliver at once when running; otherwise the next start() or drain() picks it up.
       if (running) void kick().catch((err) => opts.log.error({ err }, 'outbox pass failed'))

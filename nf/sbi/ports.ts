@@ -83,6 +83,13 @@ export interface OutboxNotification {
   kind: string
   /** Status codes that count as "delivered but not supported": no retry (e.g. 501 from free5GC's SMF /terminate). */
   terminalStatuses?: number[]
+  /**
+   * Ordering key for notifications that each carry the complete current state of one resource (an SM
+   * policy association's update-notify carries the full PCC rule set): deliveries with one key are made
+   * one at a time in enqueue order, and a newer one supersedes older ones not yet sent, so a retried
+   * old state never lands after a newer one (a throttle retried after the restore).
+   */
+  key?: string
 }
 
 export interface Outbox {

@@ -128,4 +128,85 @@ describe('notification outbox', () => {
       await store.close()
     }
   })
+
+  describe('ordering key (one resource, whole state per notification)', () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+    const key = 'sm-policy:0190a1b2'
+
+    it('a newer state supersedes an older one whose delivery failed: the SMF ends with the newest, never the old one after it', async () => {
+      const store = await openTestStore()
+      let up = false
+      const smf = await startFakePeer(() => (up ? { status: 204 } : { status: 503, body: { status: 503, cause: 'NF_CONGESTION' } }))
+      const client = createSbiClient({ log, timeoutMs: 500 })
+      const outbox = createOutbox({ store, client, log, ...fast })
+      try {
+        outbox.start()
+        const throttle = await outbox.enqueue({ key, kind: 'SmPolicyUpdateNotify', uri: `${smf.url}/cb/update`, body: { mode: 'THROTTLED' } })
+        await smf.waitFor((r) => (r.body as { mode?: string })?.mode === 'THROTTLED')
+        await sleep(50)
+        const restore = await outbox.enqueue({ key, kind: 'SmPolicyUpdateNotify', uri: `${smf.url}/cb/update`, body: { mode: 'NORMAL' } })
+        up = true
+        await smf.waitFor((r) => (r.body as { mode?: string })?.mode === 'NORMAL', 3000)
+        await sleep(300)
+        await outbox.drain()
+        const modes = smf.requests.map((r) => (r.body as { mode: string }).mode)
+        expect(modes.at(-1)).to.equal('NORMAL')
+        expect(modes.lastIndexOf('THROTTLED')).to.be.lessThan(modes.indexOf('NORMAL'))
+        const recs = store.collection('outbox')
+        expect((await recs.findOne({ _id: throttle }))?.state).to.equal('superseded')
+        expect((await recs.findOne({ _id: throttle }))?.supersededBy).to.equal(restore)
+        expect((await recs.findOne({ _id: restore }))?.state).to.equal('delivered')
+      } finally {
+        await outbox.stop()
+        await client.close()
+        await smf.close()
+        await store.close()
+      }
+    })
+
+    it('one delivery per key at a time across processes, in enqueue order; an in-flight one that then fails is not retried', async () => {
+      const store = await openTestStore()
+      const seen: Array<{ mode: string; at: number; done?: number }> = []
+      const smf = await startFakePeer(async (r) => {
+        const e: { mode: string; at: number; done?: number } = { mode: (r.body as { mode: string }).mode, at: Date.now() }
+        seen.push(e)
+        if (e.mode === 'A') await sleep(300) // the SMF is slow on the first one, and then fails it
+        e.done = Date.now()
+        return { status: e.mode === 'A' ? 503 : 204 }
+      })
+      const client = createSbiClient({ log, timeoutMs: 2000 })
+      // two PCF instances sharing the store: the second must not send B while the first is sending A
+      const first = createOutbox({ store, client, log, ...fast })
+      const second = createOutbox({ store, client, log, ...fast })
+      try {
+        first.start()
+        const a = await first.enqueue({ key, kind: 'SmPolicyUpdateNotify', uri: `${smf.url}/cb/update`, body: { mode: 'A' } })
+        await smf.waitFor((r) => (r.body as { mode: string }).mode === 'A')
+        second.start()
+        const b = await second.enqueue({ key, kind: 'SmPolicyUpdateNotify', uri: `${smf.url}/cb/update`, body: { mode: 'B' } })
+        const x = await second.enqueue({ key: 'sm-policy:other', kind: 'SmPolicyUpdateNotify', uri: `${smf.url}/cb/update`, body: { mode: 'X' } })
+        await smf.waitFor((r) => (r.body as { mode: string }).mode === 'B', 3000)
+        await sleep(300)
+        await first.drain()
+        await second.drain()
+        const A = seen.filter((e) => e.mode === 'A')
+        const B = seen.filter((e) => e.mode === 'B')
+        expect(A).to.have.length(1) // failed while B was queued: superseded, not retried
+        expect(B).to.have.length(1)
+        expect(B[0]!.at).to.be.at.least(A[0]!.done!) // B went out only after A's answer
+        const X = seen.find((e) => e.mode === 'X')!
+        expect(X.at).to.be.lessThan(A[0]!.done!) // another resource's notification was not held back
+        const recs = store.collection('outbox')
+        expect((await recs.findOne({ _id: a }))?.state).to.equal('superseded')
+        expect((await recs.findOne({ _id: b }))?.state).to.equal('delivered')
+        expect((await recs.findOne({ _id: x }))?.state).to.equal('delivered')
+      } finally {
+        await first.stop()
+        await second.stop()
+        await client.close()
+        await smf.close()
+        await store.close()
+      }
+    })
+  })
 })
