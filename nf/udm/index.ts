@@ -1,6 +1,6 @@
 /**
- * UDM: Nudm_UEAU (api/ueau.ts), Nudm_SDM (api/sdm.ts), Nudm_UECM (api/uecm.ts) and the callback the
- * UDR's change notifications arrive on (api/udr-callback.ts). Stateless: every subscriber datum is read
+ * UDM: Nudm_UEAU (api/ueau.ts), Nudm_SDM (api/sdm.ts), Nudm_UECM (api/uecm.ts) and the callbacks the
+ * UDR's change notifications arrive on (api/udr-callback.ts; subscription withdrawal: api/withdrawal.ts). Stateless: every subscriber datum is read
  * from and written to the UDR over Nudr_DR (clients/), found through ctx.peers.
  */
 import type { NfContext, NfModule } from '../sbi/ports.ts'
@@ -9,13 +9,15 @@ import { sdmService } from './api/sdm.ts'
 import { uecmService } from './api/uecm.ts'
 import { udrCallbackService } from './api/udr-callback.ts'
 import { createUdrSdmClient } from './clients/udr-sdm.ts'
+import { credentialCacheHandle } from './api/withdrawal.ts'
 
 export function createUdm(ctx: NfContext): NfModule {
   const udr = createUdrSdmClient(ctx)
+  const credentials = credentialCacheHandle()
   return {
     name: 'udm',
     nfType: 'UDM',
-    services: [ueauService({ ctx }), sdmService({ ctx, udr }), uecmService({ ctx, udr }), udrCallbackService(ctx)],
+    services: [ueauService({ ctx, credentials }), sdmService({ ctx, udr }), uecmService({ ctx, udr }), udrCallbackService(ctx, udr, credentials)],
     profileInfo: { udmInfo: {} },
   }
 }

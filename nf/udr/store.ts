@@ -466,10 +466,26 @@ export class UdrStore {
 
   // ---- change subscriptions ----
 
+  /**
+   * Stores a change subscription, or, when one with the same UE, callback and body (all but `expiry`)
+   * exists, refreshes its expiry and returns its id: a consumer that re-subscribes on every registration
+   * (the UDM's withdrawal watch) keeps one subscription per UE.
+   */
   async createChangeSubscription(area: Area, doc: Record<string, unknown>): Promise<string> {
+    const coll = this.store.collection(area === 'subscription-data' ? COLLECTIONS.subscriptionDataSubs : COLLECTIONS.policyDataSubs)
+    const sameAs = (d: Record<string, unknown>) => {
+      const { _id, subscriptionId, expiry, ...rest } = d
+      void _id, void subscriptionId, void expiry
+      return stableJson(rest)
+    }
+    const wanted = sameAs(doc)
+    for (const old of await coll.find({ ueKey: doc.ueKey as string })) {
+      if (sameAs(old) !== wanted) continue
+      await coll.updateOne({ _id: old._id }, doc.expiry !== undefined ? { $set: { expiry: doc.expiry } } : { $unset: { expiry: '' } })
+      return String(old._id)
+    }
     const id = this.newId()
-    const coll = area === 'subscription-data' ? COLLECTIONS.subscriptionDataSubs : COLLECTIONS.policyDataSubs
-    await this.store.collection(coll).insertOne({ ...doc, _id: id, subscriptionId: id })
+    await coll.insertOne({ ...doc, _id: id, subscriptionId: id })
     return id
   }
 
@@ -488,6 +504,16 @@ export class UdrStore {
     const coll = area === 'subscription-data' ? COLLECTIONS.subscriptionDataSubs : COLLECTIONS.policyDataSubs
     return this.store.collection(coll).find({ ueKey: { $in: [ueId, '*'] } })
   }
+}
+
+/** JSON text with object keys sorted at every level (equal documents, whatever their key order). */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`
+  }
+  return JSON.stringify(v) ?? 'null'
 }
 
 /** JSON Patch for arrays, merge patch for objects; PatchError otherwise. */

@@ -8,6 +8,8 @@ import type { NfContext } from '../../sbi/ports.ts'
 import { noContent, type OperationHandlers, type SbiService } from '../../sbi/types.ts'
 import { resourceIdFor, sdmResourceOf } from '../domain/sdm.ts'
 import { objectBody } from './common.ts'
+import type { UdrSdmClient } from '../clients/udr-sdm.ts'
+import { withdrawalHandlers, type CredentialCacheHandle } from './withdrawal.ts'
 
 export const UDR_CALLBACK_PATH = '/nudm-callback/v1/udr-data-change'
 
@@ -43,6 +45,11 @@ export function udrCallbackHandlers(ctx: NfContext): OperationHandlers {
   }
 }
 
-export function udrCallbackService(ctx: NfContext): SbiService {
-  return { name: 'nudm-callback', spec: 'nudm-callback.yaml', handlers: udrCallbackHandlers(ctx), noAuth: true }
+export function udrCallbackService(ctx: NfContext, udr: UdrSdmClient, credentials: CredentialCacheHandle): SbiService {
+  return {
+    name: 'nudm-callback',
+    spec: 'nudm-callback.yaml',
+    handlers: { ...udrCallbackHandlers(ctx), ...withdrawalHandlers(ctx, udr, credentials) },
+    noAuth: true,
+  }
 }

@@ -37,6 +37,7 @@
  * away and re-reads the UDR. A change of K/OPc at the UDR is therefore seen within that TTL at most.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
+import type { CredentialCacheHandle } from './withdrawal.ts'
 import type { NfContext } from '../../sbi/ports.ts'
 import { created, noContent, ok, problem, ProblemError, type SbiRequest, type SbiResponse, type SbiService } from '../../sbi/types.ts'
 import { credentialsFrom, type AuthCredentials } from '../domain/auth-credentials.ts'
@@ -53,6 +54,8 @@ export interface UeauDeps {
   udr?: UdrAuthClient
   homeNetworkKeys?: HomeNetworkKey[]
   servingNetworkAllowed?: (sn: ServingNetwork) => boolean
+  /** Filled in here, called on subscription withdrawal (api/withdrawal.ts). */
+  credentials?: CredentialCacheHandle
 }
 
 interface AuthenticationInfoRequest {
@@ -161,6 +164,16 @@ export function ueauService(deps: UeauDeps): SbiService {
   const credsTtlMs = Math.max(0, (ctx.config.udm?.authSubscriptionCacheSeconds ?? 30) * 1000)
   const now = () => (ctx.clock ? ctx.clock().getTime() : Date.now())
   const states = new Map<string, AuthState>()
+  /** SUPIs whose credentials are not to be cached until the time given (withdrawn subscribers). */
+  const noCacheUntil = new Map<string, number>()
+  if (deps.credentials) {
+    deps.credentials.forget = (supi) => {
+      states.delete(supi)
+      const t = now()
+      for (const [k, until] of noCacheUntil) if (until <= t) noCacheUntil.delete(k)
+      noCacheUntil.set(supi, t + Math.max(credsTtlMs, 1000))
+    }
+  }
   function remember(supi: string, st: AuthState) {
     states.delete(supi)
     states.set(supi, st)
@@ -292,7 +305,7 @@ export function ueauService(deps: UeauDeps): SbiService {
         throw problem(403, 'AUTHENTICATION_REJECTED', cr.reason)
       }
       const c = cr.creds
-      const credsUntil = now() + credsTtlMs
+      const credsUntil = (noCacheUntil.get(supi) ?? 0) > now() ? now() : now() + credsTtlMs
       const prev = states.get(supi)
       // Credentials had expired but nobody wrote the SQN since our reservation: keep using our block.
       if (!resync && prev?.block && prev.block.last < prev.block.high && c.storedSqn === prev.block.stored && c.indLength === prev.creds.indLength) {

@@ -10,6 +10,7 @@ import { created, noContent, ok, problem, type OperationHandlers, type SbiServic
 import type { UdrSdmClient } from '../clients/udr-sdm.ts'
 import { deregistrationFor, sameGuami } from '../domain/sdm.ts'
 import { objectBody } from './common.ts'
+import { watchWithdrawal } from './withdrawal.ts'
 
 export interface UecmDeps {
   ctx: NfContext
@@ -55,6 +56,7 @@ export function uecmHandlers({ ctx, udr }: UecmDeps): OperationHandlers {
         })
       }
       if (previous && previous.amfInstanceId !== reg.amfInstanceId) await implicitUnsubscribe(supi, previous.amfInstanceId)
+      await watchWithdrawal(ctx, udr, supi)
       await ctx.events.emit('udm', { type: 'udm.uecm.amf.registered', supi, data: { amfInstanceId: reg.amfInstanceId, ratType: reg.ratType } })
       const location = `${req.apiRoot}${req.basePath}/${encodeURIComponent(supi)}/registrations/amf-3gpp-access`
       return r.created || !previous ? created(location, reg) : ok(reg)
