@@ -39,14 +39,14 @@ export interface SqliteStoreOptions {
   groupCommit?: boolean
   /**
    * WAL checkpoints in a worker thread (store/sqlite-checkpointer.ts) instead of inside the COMMIT that
-   * crosses 1000 pages; the main connection then checkpoints itself only past `SAFETY_CHECKPOINT_PAGES`.
+   * crosses 1000 pages; the main connection then checkpoints itself only past `SAFETY_CHECKPOINT_BYTES` of WAL.
    * Ignored for `:memory:`.
    */
   checkpointInWorker?: boolean
 }
 
-/** The main connection's own automatic checkpoint when a worker does the regular ones (~40 MB of WAL). */
-const SAFETY_CHECKPOINT_PAGES = 10_000
+/** The main connection's own automatic checkpoint when a worker does the regular ones: at ~40 MB of WAL. */
+const SAFETY_CHECKPOINT_BYTES = 40 * 1024 * 1024
 
 interface Row {
   rowid: number
@@ -500,13 +500,19 @@ export class SqliteStore implements DocumentStore {
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     this.db = new Database(path)
+    // New files get 8 KB pages (an existing file keeps its own: changing it needs a VACUUM outside WAL).
+    // Our documents are 0.3–3 KB: with 4 KB pages a 2 KB row takes a page of its own and every insert or
+    // update writes a whole 4 KB frame to the WAL; 8 KB pages hold 3–4 of them. Measured on 2 KB inserts
+    // with group commit: 23,000/s with 4 KB pages, 34,000/s with 8 KB.
+    this.db.pragma('page_size = 8192')
     this.db.pragma('journal_mode = WAL')
     this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`)
     this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 10000}`)
     this.txn = this.db.transaction((f: () => unknown) => f())
     this.groupCommit = opts.groupCommit ?? process.env.MVNO_SQLITE_GROUP_COMMIT === '1'
     if (opts.checkpointInWorker && path !== ':memory:' && !this.db.memory) {
-      this.db.pragma(`wal_autocheckpoint = ${SAFETY_CHECKPOINT_PAGES}`)
+      const pageSize = this.db.pragma('page_size', { simple: true }) as number
+      this.db.pragma(`wal_autocheckpoint = ${Math.max(1000, Math.floor(SAFETY_CHECKPOINT_BYTES / pageSize))}`)
       this.checkpointer = new WalCheckpointer({ path, synchronous: opts.synchronous ?? 'FULL' })
     }
   }

@@ -109,7 +109,8 @@ describe('store: SQLite row cache and index columns', () => {
     const s = createSqliteStore(file, { synchronous: 'NORMAL', groupCommit: true, checkpointInWorker: true })
     const big = 'x'.repeat(3000)
     try {
-      expect(s.db.pragma('wal_autocheckpoint', { simple: true })).to.equal(10_000)
+      expect(s.db.pragma('page_size', { simple: true })).to.equal(8192)
+      expect(s.db.pragma('wal_autocheckpoint', { simple: true })).to.equal(5120) // 40 MB of 8 KB pages
       const c = s.collection('w')
       // 3000 rows of 3 KB: ~3000 WAL pages, three times the inline threshold the main connection no longer uses
       for (let i = 0; i < 30; i++) await Promise.all(Array.from({ length: 100 }, (_, j) => c.insertOne({ _id: `r${i * 100 + j}`, big })))
