@@ -2,6 +2,9 @@
  * A small BSS-side webhook outbox: notifications (TMF681 communicationMessage: SMS, email) are
  * persisted, then POSTed over HTTP/1.1 (fetch) to config.bss.webhookUrl and retried with exponential
  * backoff until a 2xx, a 4xx other than 408/429 (rejected), or expiry. (ctx.outbox speaks HTTP/2 only.)
+ * A delivery is claimed with a lease first (a guarded update), so two BSS processes sharing the store
+ * never send one notification at the same time; a crash mid-send leaves the lease to expire and the
+ * notification is sent again, with the same `x-idempotency-key`.
  */
 import type { Logger } from 'pino'
 import type { BssStore } from './store.ts'
@@ -18,6 +21,8 @@ export interface WebhookOutboxOptions {
   timeoutMs?: number
 }
 
+const LEASE_MS = 30_000
+
 export class WebhookOutbox {
   private timer: NodeJS.Timeout | undefined
   private running = false
@@ -33,6 +38,7 @@ export class WebhookOutbox {
       createdAt: now,
       nextAttemptAt: now,
       expiresAt: now + (this.o.expiresInMs ?? 24 * 3600_000),
+      leaseUntil: 0,
     })
     void this.drain()
   }
@@ -63,9 +69,18 @@ export class WebhookOutbox {
     }
   }
 
+  /** Takes the lease on a due notification; false when another process holds it or it is no longer pending. */
+  private async claim(id: string, now: number): Promise<boolean> {
+    const lease = { $set: { leaseUntil: now + LEASE_MS } }
+    if ((await this.o.s.webhooks.updateOne({ _id: id, state: 'pending', leaseUntil: { $lte: now } }, lease)).matched === 1) return true
+    // written before leases existed
+    return (await this.o.s.webhooks.updateOne({ _id: id, state: 'pending', leaseUntil: { $exists: false } }, lease)).matched === 1
+  }
+
   private async deliver(d: Record<string, any>): Promise<void> {
     const now = this.o.clock().getTime()
     const id = d._id as string
+    if (!(await this.claim(id, now))) return
     if (now > d.expiresAt) {
       await this.finish(id, 'expired', {})
       return
@@ -88,7 +103,7 @@ export class WebhookOutbox {
     if (status >= 200 && status < 300) return this.finish(id, 'delivered', { attempts, lastStatus: status })
     if (status >= 400 && status < 500 && status !== 408 && status !== 429) return this.finish(id, 'rejected', { attempts, lastStatus: status })
     const backoff = Math.min((this.o.baseBackoffMs ?? 1000) * 2 ** (attempts - 1), this.o.maxBackoffMs ?? 300_000)
-    await this.o.s.webhooks.updateOne({ _id: id }, { $set: { attempts, nextAttemptAt: now + backoff, lastStatus: status, ...(error ? { lastError: error } : {}) } })
+    await this.o.s.webhooks.updateOne({ _id: id }, { $set: { attempts, nextAttemptAt: now + backoff, leaseUntil: 0, lastStatus: status, ...(error ? { lastError: error } : {}) } })
     await this.o.s.messages.updateOne({ _id: id }, { $set: { attempts, ...(error ? { lastError: error } : { lastStatus: status }) } })
   }
 
