@@ -63,6 +63,7 @@ export interface RunningOutbox extends Outbox {
 }
 
 const LEASE_MS = 30_000
+const MAX_INFLIGHT = 32
 
 /** Enqueue order: createdAt, then the id (time-ordered within a millisecond). */
 function older(a: OutboxRecord, b: OutboxRecord): boolean {
@@ -165,18 +166,23 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
     return claimed ?? (await claim())
   }
 
+  /**
+   * Claims what is due and starts delivering it. A pass does not wait for its deliveries: a peer that
+   * does not answer (a dead SMF, up to the client timeout) must not hold back notifications to the others,
+   * so the next pass (a new enqueue, the poll timer) can start while some are still in flight. Leases keep
+   * a record from being sent twice; at most MAX_INFLIGHT deliveries run at once.
+   */
   async function runPass(): Promise<void> {
     await ensureIndexes()
     for (;;) {
+      // Bounded parallelism: wait when many deliveries are under way.
+      while (inflight.size >= MAX_INFLIGHT) await Promise.race(inflight)
       const rec = await claim()
       if (!rec) break
       const p = deliver(rec).catch((err) => opts.log.error({ err, kind: rec.kind }, 'outbox delivery failed'))
       inflight.add(p)
       void p.finally(() => inflight.delete(p))
-      // Bounded parallelism: wait when many deliveries are under way.
-      if (inflight.size >= 32) await Promise.race(inflight)
     }
-    await Promise.all(inflight)
     if (opts.keepDeliveredMs !== undefined) {
       await col.deleteMany({ state: 'delivered', deliveredAt: { $lt: now() - opts.keepDeliveredMs } })
     }
@@ -233,7 +239,11 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
       if (running) void kick().catch((err) => opts.log.error({ err }, 'outbox pass failed'))
       return rec._id
     },
-    drain: () => kick(),
+    // One pass, then every delivery under way (tests, shutdown).
+    drain: async () => {
+      await kick()
+      await Promise.all(inflight)
+    },
     start() {
       if (running) return
       running = true
@@ -244,6 +254,7 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
       running = false
       if (timer) clearTimeout(timer)
       if (pass) await pass.catch(() => {})
+      await Promise.all(inflight)
     },
   }
 }

@@ -129,6 +129,29 @@ describe('notification outbox', () => {
     }
   })
 
+  it('a peer that does not answer holds back no notification to other peers', async () => {
+    const store = await openTestStore()
+    const deadSmf = await startFakePeer(() => new Promise((r) => setTimeout(() => r({ status: 204 }), 1500)))
+    const smf = await startFakePeer()
+    const client = createSbiClient({ log, timeoutMs: 1000 })
+    const outbox = createOutbox({ store, client, log, ...fast })
+    try {
+      outbox.start()
+      await outbox.enqueue({ kind: 'SmPolicyUpdateNotify', uri: `${deadSmf.url}/cb/update`, body: { to: 'dead' } })
+      await deadSmf.waitFor(() => true)
+      const t = Date.now()
+      await outbox.enqueue({ kind: 'SmPolicyUpdateNotify', uri: `${smf.url}/cb/update`, body: { to: 'live' } })
+      await smf.waitFor(() => true, 3000)
+      expect(Date.now() - t).to.be.lessThan(500) // not after the dead peer's 1 s timeout
+    } finally {
+      await outbox.stop()
+      await client.close()
+      await smf.close()
+      await deadSmf.close()
+      await store.close()
+    }
+  })
+
   describe('ordering key (one resource, whole state per notification)', () => {
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
     const key = 'sm-policy:0190a1b2'
