@@ -40,8 +40,11 @@ export function jsonGet(doc: unknown, path: string): Value {
  * booleans, the minified JSON text for objects and arrays. Index columns store exactly this.
  */
 export function sqlValueOf(doc: unknown, path: string): string | number | null {
-  const v = jsonGet(doc, path)
-  if (v === MISSING || v === null) return null
+  let v = jsonGet(doc, path)
+  // A document on its way in may hold what JSON.stringify converts (a Date): index what gets stored.
+  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') v = (v as { toJSON(): unknown }).toJSON()
+  if (v === MISSING || v === null || v === undefined) return null
+  if (typeof v === 'number' && !Number.isFinite(v)) return null
   switch (typeof v) {
     case 'string':
     case 'number':

@@ -128,4 +128,19 @@ describe('store: SQLite row cache and index columns', () => {
       await again.close()
     }
   })
+
+  it('an index column holds what is stored for values JSON converts (a Date becomes its ISO string)', async () => {
+    const s = createSqliteStore(tempSqlitePath().file, { synchronous: 'NORMAL' })
+    try {
+      const c = s.collection('dates')
+      await c.createIndex({ fields: ['at'] })
+      await c.insertOne({ _id: 'a', at: new Date('2026-11-29T10:00:00Z') as unknown as string })
+      await c.insertOne({ _id: 'b', at: '2026-11-29T12:00:00.000Z' })
+      expect((await c.find({ at: { $lt: '2026-11-29T11:00:00Z' } })).map((d) => d._id)).to.deep.equal(['a'])
+      const col = s.db.prepare(`SELECT "@at" FROM "dates" WHERE _id = 'a'`).pluck().get()
+      expect(col).to.equal('2026-11-29T10:00:00.000Z')
+    } finally {
+      await s.close()
+    }
+  })
 })
