@@ -12,6 +12,13 @@
  * that detaches and attaches again costs no unsubscribe/subscribe round trips and keeps its cached
  * policy-data. With a linger of 0 they are released at once, as before.
  *
+ * Adoption: every instance writes a heart-beat (`pcf.instances`, every `heartbeatMs`; aliveAt 0 when it
+ * stops). An instance silent for three beats is dead: the others take over the UDR and CHF subscriptions
+ * whose callbacks point at it (a guarded claim per subscriber, so one of them does it), subscribe again
+ * at the UDR / move the CHF subscription's notifUri to themselves, and re-decide the subscriber's sessions
+ * (changes notified to the dead instance were lost). Without it, a PCF instance that never comes back would
+ * leave its subscribers' plan changes and spending-limit changes unheard.
+ *
  * Policy-data cache: while our UDR subscription is active and its notifications reach this instance
  * (`udrSub.notifyRoot` is our apiRoot), the subscriber's sm-data is kept in memory under the
  * subscription's `gen`. Every change notification (whichever instance or worker receives it) bumps `gen`
@@ -34,6 +41,8 @@ export interface PeerSubscriptionOptions {
   sweepIntervalMs?: number
   /** Subscribers whose policy-data is kept in memory (least recently stored evicted first). */
   cacheSize?: number
+  /** Heart-beat period (ms); an instance silent for 3 periods is adopted. Default 10 s; 0 = no heart-beat. */
+  heartbeatMs?: number
 }
 
 interface CachedPolicyData {
@@ -69,6 +78,9 @@ export class PeerSubscriptions {
   private readonly cache = new Map<string, CachedPolicyData>()
   private timer: NodeJS.Timeout | undefined
   private sweeping: Promise<number> | undefined
+  private readonly heartbeatMs: number
+  private beatTimer: NodeJS.Timeout | undefined
+  private beating: Promise<number> | undefined
   /** Called when a subscriber got an association while its subscriptions were being released (set by index.ts). */
   onRevived: (supi: string) => Promise<void> = async () => {}
 
@@ -82,6 +94,7 @@ export class PeerSubscriptions {
     this.lingerMs = opts.subscriptionLingerMs ?? DEFAULT_SUBSCRIPTION_LINGER_MS
     this.sweepMs = opts.sweepIntervalMs ?? Math.min(30_000, Math.max(50, Math.floor(this.lingerMs / 4)))
     this.cacheSize = opts.cacheSize ?? 10_000
+    this.heartbeatMs = opts.heartbeatMs ?? 10_000
   }
 
   private now(): string {
@@ -162,7 +175,7 @@ export class PeerSubscriptions {
         const r = await this.chf.subscribe({ supi, ...(gpsi ? { gpsi } : {}), policyCounterIds: counterIds, notifUri })
         const statuses = statusesOf(r?.status)
         await this.store.setUe(supi, {
-          slc: { state: r?.location ? 'active' : 'failed', uri: r?.location, since: now, policyCounterIds: counterIds, statuses },
+          slc: { state: r?.location ? 'active' : 'failed', uri: r?.location, since: now, notifyRoot: this.ctx.apiRoot, policyCounterIds: counterIds, statuses },
         })
         return statuses
       } catch (err) {
@@ -269,7 +282,72 @@ export class PeerSubscriptions {
     return released
   }
 
+  /** One heart-beat, then adoption of what silent instances left; returns how many subscriptions it adopted. */
+  async heartbeat(): Promise<number> {
+    const own = this.ctx.apiRoot
+    if (!own) return 0
+    const now = this.ctx.clock().getTime()
+    await this.store.beat(own, now)
+    const before = now - 3 * this.heartbeatMs
+    let adopted = 0
+    for (const dead of await this.store.silentInstances(own, before)) {
+      const ues = await this.store.uesNotifying(dead, 200)
+      for (const ue of ues) adopted += await this.adoptSubscriber(ue._id, dead)
+      if (ues.length === 0) await this.store.forgetInstance(dead, before)
+    }
+    return adopted
+  }
+
+  private async adoptSubscriber(supi: string, dead: string): Promise<number> {
+    const own = this.ctx.apiRoot
+    const now = this.now()
+    let n = 0
+    const u = await this.store.adopt(supi, 'udrSub', dead, own)
+    if (u?.udrSub) {
+      n++
+      this.cache.delete(supi)
+      try {
+        const uri = await this.udr.subscribe(supi, policyDataNotifyUri(own, supi))
+        await this.store.setUe(supi, { udrSub: { state: uri ? 'active' : 'failed', uri, since: now, notifyRoot: own, gen: (u.udrSub.gen ?? 0) + 1 } })
+      } catch (err) {
+        this.ctx.log.warn({ supi, err: (err as Error).message }, 'adopting the policy-data subscription failed')
+        await this.store.setUe(supi, { udrSub: { state: 'failed', since: now } })
+      }
+      if (u.udrSub.uri) await this.udr.unsubscribe(u.udrSub.uri).catch(() => undefined)
+    }
+    const c = await this.store.adopt(supi, 'slc', dead, own)
+    if (c?.slc?.uri) {
+      n++
+      try {
+        const status = await this.chf.modify(c.slc.uri, { supi, policyCounterIds: c.slc.policyCounterIds, notifUri: spendingLimitNotifyUri(own, supi) })
+        await this.store.setUe(supi, { 'slc.state': 'active', 'slc.statuses': { ...c.slc.statuses, ...statusesOf(status) } })
+      } catch (err) {
+        this.ctx.log.warn({ supi, err: (err as Error).message }, 'adopting the spending-limit subscription failed')
+        await this.store.setUe(supi, { 'slc.state': 'failed' })
+      }
+    }
+    if (n > 0) {
+      this.ctx.log.info({ supi, from: dead }, 'adopted the peer subscriptions of a silent PCF instance')
+      // Changes notified to the dead instance were lost: decide again from what the peers say now.
+      await this.onRevived(supi).catch((err: Error) => this.ctx.log.warn({ supi, err: err.message }, 're-deciding an adopted subscriber failed'))
+    }
+    return n
+  }
+
   start(): void {
+    if (this.heartbeatMs > 0 && !this.beatTimer) {
+      const tick = () => {
+        this.beating ??= this.heartbeat()
+          .catch((err: Error) => {
+            this.ctx.log.warn({ err: err.message }, 'PCF heart-beat failed')
+            return 0
+          })
+          .finally(() => (this.beating = undefined))
+      }
+      tick()
+      this.beatTimer = setInterval(tick, this.heartbeatMs)
+      this.beatTimer.unref()
+    }
     if (this.lingerMs <= 0 || this.timer) return
     this.timer = setInterval(() => {
       this.sweeping ??= this.sweep()
@@ -286,5 +364,13 @@ export class PeerSubscriptions {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
     await this.sweeping
+    if (this.beatTimer) {
+      clearInterval(this.beatTimer)
+      this.beatTimer = undefined
+      await this.beating
+      // Stopped: the other instances may adopt our subscribers at once (a restart at the same address
+      // simply finds them adopted, or keeps them when it is alone).
+      if (this.ctx.apiRoot) await this.store.beat(this.ctx.apiRoot, 0).catch(() => undefined)
+    }
   }
 }

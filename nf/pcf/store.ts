@@ -48,11 +48,11 @@ export interface RemoteSubscription {
   /** Absolute Location of the subscription at the peer (for DELETE). */
   uri?: string
   since: string
+  /** apiRoot of the instance whose callback the peer notifies (another instance adopts it when it dies). */
+  notifyRoot?: string
 }
 
 export interface UdrSubscription extends RemoteSubscription {
-  /** apiRoot of the instance whose callback the UDR notifies (only that instance caches policy-data). */
-  notifyRoot?: string
   /** Bumped by every policy-data change notification: a cached copy of an older generation is stale. */
   gen?: number
 }
@@ -75,17 +75,57 @@ export class PcfStore {
   readonly sm: Collection<SmPolicyDoc>
   readonly am: Collection<AmPolicyDoc>
   readonly ues: Collection<UeDoc>
+  /** One document per PCF instance (by apiRoot) with its last heart-beat: who is alive to be notified. */
+  readonly instances: Collection<{ _id: string; aliveAt: number }>
 
   constructor(store: DocumentStore) {
     this.sm = store.collection<SmPolicyDoc>('pcf.smPolicies')
     this.am = store.collection<AmPolicyDoc>('pcf.amPolicies')
     this.ues = store.collection<UeDoc>('pcf.ues')
+    this.instances = store.collection('pcf.instances')
   }
 
   async init(): Promise<void> {
     await this.sm.createIndex({ fields: ['supi'] })
     await this.am.createIndex({ fields: ['supi'] })
     await this.ues.createIndex({ fields: ['idleSince'] })
+    await this.ues.createIndex({ fields: ['udrSub.notifyRoot'] })
+    await this.ues.createIndex({ fields: ['slc.notifyRoot'] })
+    await this.instances.createIndex({ fields: ['aliveAt'] })
+  }
+
+  /** Heart-beat of an instance (aliveAt 0: stopped, its subscriptions may be adopted at once). */
+  async beat(apiRoot: string, aliveAt: number): Promise<void> {
+    await this.instances.updateOne({ _id: apiRoot }, { $set: { aliveAt } }, { upsert: true })
+  }
+
+  /** Instances other than `own` whose last heart-beat is older than `before` (ms). */
+  async silentInstances(own: string, before: number): Promise<string[]> {
+    return (await this.instances.find({ aliveAt: { $lt: before } })).map((d) => d._id).filter((id) => id !== own)
+  }
+
+  /** Subscribers whose UDR or CHF subscription notifies `root`. */
+  async uesNotifying(root: string, limit: number): Promise<UeDoc[]> {
+    const byUdr = await this.ues.find({ 'udrSub.notifyRoot': root }, { limit })
+    const bySlc = await this.ues.find({ 'slc.notifyRoot': root }, { limit })
+    const seen = new Set(byUdr.map((u) => u._id))
+    return [...byUdr, ...bySlc.filter((u) => !seen.has(u._id))]
+  }
+
+  async forgetInstance(root: string, before: number): Promise<void> {
+    await this.instances.deleteOne({ _id: root, aliveAt: { $lt: before } })
+  }
+
+  /**
+   * Takes over one of a silent instance's subscriptions (guarded: exactly one live instance wins):
+   * `field` goes to `pending` with our apiRoot. Returns the document as it was, or null when lost.
+   */
+  async adopt(supi: string, field: 'udrSub' | 'slc', deadRoot: string, ownRoot: string): Promise<UeDoc | null> {
+    return this.ues.findOneAndUpdate(
+      { _id: supi, [`${field}.notifyRoot`]: deadRoot, [`${field}.state`]: 'active' },
+      { $set: { [`${field}.notifyRoot`]: ownRoot, [`${field}.state`]: 'pending' } },
+      { returnDocument: 'before' },
+    )
   }
 
   insertSm(doc: SmPolicyDoc): Promise<string> {
