@@ -125,7 +125,6 @@ function copyJson(v: unknown, key: string): unknown {
 
 /** Applies $set/$unset/$inc/$push (and $setOnInsert when inserting) in place; values are copied in. */
 export function applyUpdate(doc: Doc, update: Update, inserting: boolean): void {
-  const copy = clone
   for (const key of Object.keys(update)) {
     if (!['$set', '$unset', '$inc', '$push', '$setOnInsert'].includes(key)) {
       throw new Error(`unsupported update operator ${key}`)
@@ -133,8 +132,8 @@ export function applyUpdate(doc: Doc, update: Update, inserting: boolean): void 
   }
   checkConflicts(update)
   const id = doc._id
-  for (const [p, v] of Object.entries(update.$set ?? {})) setPath(doc, p, copy(v))
-  if (inserting) for (const [p, v] of Object.entries(update.$setOnInsert ?? {})) setPath(doc, p, copy(v))
+  for (const [p, v] of Object.entries(update.$set ?? {})) setPath(doc, p, clone(v))
+  if (inserting) for (const [p, v] of Object.entries(update.$setOnInsert ?? {})) setPath(doc, p, clone(v))
   for (const p of Object.keys(update.$unset ?? {})) unsetPath(doc, p)
   for (const [p, by] of Object.entries(update.$inc ?? {})) {
     const cur = getPath(doc, p)
@@ -145,7 +144,7 @@ export function applyUpdate(doc: Doc, update: Update, inserting: boolean): void 
     const cur = getPath(doc, p)
     if (cur !== undefined && !Array.isArray(cur)) throw new Error(`cannot apply $push to non-array field ${p}`)
     const items = isOperatorObject(v) && Array.isArray(v.$each) ? v.$each : [v]
-    setPath(doc, p, [...((cur as unknown[] | undefined) ?? []), ...copy(items)])
+    setPath(doc, p, [...((cur as unknown[] | undefined) ?? []), ...clone(items)])
   }
   if (id !== undefined && doc._id !== id) throw new Error('the _id field cannot be changed')
 }

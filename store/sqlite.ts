@@ -53,21 +53,35 @@ interface Row {
   doc: string
 }
 
-/**
- * A matched row: its rowid, its stored text and the parsed document. The document may be the row cache's
- * own copy: never hand it out (clone first); only updateFirst, inside a transaction, changes it.
- */
-interface Found {
-  rowid: number
-  text: string
-  doc: Doc
-}
-
 /** A row cache entry; the document is parsed from the text on first use. */
 interface Cached {
   rowid: number
   text: string
   doc?: Doc
+}
+
+/**
+ * A matched row: its rowid, its stored text and the parsed document. The document may be the row cache's
+ * own copy: never hand it out (clone first); only updateFirst, inside a transaction, changes it.
+ */
+type Found = Cached & { doc: Doc }
+
+/** A PRAGMA watched for change: each call says whether its value differs from the previous call's. */
+function pragmaWatch(db: Database.Database, pragma: string): () => boolean {
+  const st = db.prepare(`PRAGMA ${pragma}`).pluck()
+  let last: unknown
+  return () => {
+    const v = st.get()
+    if (v === last) return false
+    last = v
+    return true
+  }
+}
+
+/** The index columns' paths of a table (columns named `@<path>`). */
+function indexedPaths(db: Database.Database, table: string): string[] {
+  const names = db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[]
+  return names.filter((n) => n.startsWith('@')).map((n) => n.slice(1))
 }
 
 /** Runs a write, turning SQLite's unique-constraint errors into the port's DuplicateKeyError. */
@@ -130,8 +144,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   private t(): string {
     if (this.ready !== this.store.epoch) {
       this.store.db.exec(`CREATE TABLE IF NOT EXISTS ${this.table} (_id TEXT PRIMARY KEY, doc TEXT NOT NULL)`)
-      const names = this.store.db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(this.name) as string[]
-      this.paths = names.filter((n) => n.startsWith('@')).map((n) => n.slice(1))
+      this.paths = indexedPaths(this.store.db, this.name)
       if (this.paths.length > 30) throw new Error(`${this.name}: more than 30 indexed paths`) // write() keys statements by a bit mask
       this.cols = new Set(this.paths)
       this.insertStmt = undefined
@@ -282,7 +295,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
 
   /**
    * Update-or-upsert of the first match, inside the caller's transaction. `keep` says which document
-   * the caller returns; the other is not built (and $set values are not copied when neither is).
+   * the caller returns (as a copy); the other is not built.
    */
   private updateFirst(filter: Filter, update: Update, upsert: boolean, keep: 'none' | 'before' | 'after') {
     const row = this.first(filter)
@@ -459,9 +472,9 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     const db = this.store.db
     this.store.tx(() => {
       const t = this.t()
-      const have = new Set(db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(this.name) as string[])
+      const have = new Set(indexedPaths(db, this.name))
       for (const f of spec.fields) {
-        if (f === '_id' || have.has(`@${f}`)) continue
+        if (f === '_id' || have.has(f)) continue
         db.exec(`ALTER TABLE ${t} ADD COLUMN ${columnIdent(f)}`)
         db.exec(`UPDATE ${t} SET ${columnIdent(f)} = json_extract(doc, ${jsonPath(f)})`)
       }
@@ -484,14 +497,14 @@ export class SqliteStore implements DocumentStore {
   epoch = 0
   /** Bumped when the row caches can no longer be trusted: another connection committed, or a rollback. */
   cacheEpoch = 0
-  private dataVersion = -1
-  private dataVersionStmt: Database.Statement | undefined
+  /** Another connection committed since the last call (`PRAGMA data_version`). */
+  private readonly dataChanged: () => boolean
+  /** The file's schema changed since the last call (`PRAGMA schema_version`). */
+  private readonly schemaChanged: () => boolean
   /** The open group-commit transaction already checked data_version (it holds the write lock). */
   private batchFresh = false
-  private schemaVersion = -1
   /** The worker that runs WAL checkpoints, when `checkpointInWorker`. */
   checkpointer: WalCheckpointer | undefined
-  private schemaStmt: Database.Statement | undefined
   private readonly stmts = new Map<string, Database.Statement>()
   private readonly colls = new Map<string, SqliteCollection<Doc>>()
   private readonly txn: Database.Transaction<(f: () => unknown) => unknown>
@@ -509,6 +522,8 @@ export class SqliteStore implements DocumentStore {
     this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`)
     this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 10000}`)
     this.txn = this.db.transaction((f: () => unknown) => f())
+    this.dataChanged = pragmaWatch(this.db, 'data_version')
+    this.schemaChanged = pragmaWatch(this.db, 'schema_version')
     this.groupCommit = opts.groupCommit ?? process.env.MVNO_SQLITE_GROUP_COMMIT === '1'
     if (opts.checkpointInWorker && path !== ':memory:' && !this.db.memory) {
       const pageSize = this.db.pragma('page_size', { simple: true }) as number
@@ -565,12 +580,7 @@ export class SqliteStore implements DocumentStore {
    * column that another process added since this one last looked.
    */
   syncSchema(): void {
-    this.schemaStmt ??= this.db.prepare('PRAGMA schema_version').pluck()
-    const v = this.schemaStmt.get() as number
-    if (v !== this.schemaVersion) {
-      this.schemaVersion = v
-      this.epoch++
-    }
+    if (this.schemaChanged()) this.epoch++
   }
 
   /** Prepared statements are cached by SQL text, which is the query's shape (values are bound). */
@@ -603,12 +613,7 @@ export class SqliteStore implements DocumentStore {
    */
   fresh(): number {
     if (!(this.batch && this.batchFresh && this.db.inTransaction)) {
-      this.dataVersionStmt ??= this.db.prepare('PRAGMA data_version').pluck()
-      const v = this.dataVersionStmt.get() as number
-      if (v !== this.dataVersion) {
-        this.dataVersion = v
-        this.cacheEpoch++
-      }
+      if (this.dataChanged()) this.cacheEpoch++
       if (this.batch) this.batchFresh = true
     }
     return this.cacheEpoch
@@ -632,8 +637,6 @@ export class SqliteStore implements DocumentStore {
       for (const t of tables) this.db.exec(`DROP TABLE IF EXISTS ${quoteIdent(t)}`)
     })
     this.stmts.clear()
-    this.schemaStmt = undefined
-    this.dataVersionStmt = undefined
     this.epoch++
     this.cacheEpoch++
   }

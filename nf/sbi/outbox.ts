@@ -87,11 +87,10 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
     return indexed
   }
 
-  /** A newer pending record of the same key (whose delivery makes this one pointless), if any. */
-  async function newerOfKey(rec: OutboxRecord): Promise<OutboxRecord | null> {
-    if (!rec.key) return null
-    const same = await col.find({ key: rec.key, state: 'pending' })
-    return same.find((o) => o._id !== rec._id && older(rec, o)) ?? null
+  /** The other pending records of `rec`'s ordering key (none without a key). */
+  async function othersOfKey(rec: OutboxRecord): Promise<OutboxRecord[]> {
+    if (!rec.key) return []
+    return (await col.find({ key: rec.key, state: 'pending' })).filter((o) => o._id !== rec._id)
   }
 
   async function deliver(rec: OutboxRecord): Promise<void> {
@@ -125,7 +124,8 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
       return
     }
     const attempts = rec.attempts + 1
-    const newer = await newerOfKey(rec)
+    // A newer pending record of the key makes retrying this one pointless.
+    const newer = (await othersOfKey(rec)).find((o) => older(rec, o))
     if (newer) {
       // A newer state of the resource is queued: retrying this one could only put an old state last.
       await col.updateOne({ _id: rec._id }, { $set: { state: 'superseded', supersededBy: newer._id, lastStatus: status ?? null, lastError: error ?? null }, $inc: { attempts: 1 } })
@@ -150,13 +150,10 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
     const due = await col.find({ state: 'pending', nextAttemptAt: { $lte: t }, leaseUntil: { $lte: t } }, { sort: { nextAttemptAt: 1 }, limit: 1 })
     if (!due.length) return null
     const rec = due[0]
-    if (rec.key) {
-      // One delivery per key at a time, oldest first: wait while an older record of the key is in flight.
-      const inFlight = (await col.find({ key: rec.key, state: 'pending' })).some((o) => older(o, rec) && o.leaseUntil > t)
-      if (inFlight) {
-        await col.updateOne({ _id: rec._id, state: 'pending', leaseUntil: rec.leaseUntil }, { $set: { nextAttemptAt: t + Math.min(base, 250) } })
-        return claim()
-      }
+    // One delivery per key at a time, oldest first: wait while an older record of the key is in flight.
+    if ((await othersOfKey(rec)).some((o) => older(o, rec) && o.leaseUntil > t)) {
+      await col.updateOne({ _id: rec._id, state: 'pending', leaseUntil: rec.leaseUntil }, { $set: { nextAttemptAt: t + Math.min(base, 250) } })
+      return claim()
     }
     const claimed = await col.findOneAndUpdate(
       { _id: rec._id, state: 'pending', leaseUntil: rec.leaseUntil },

@@ -466,13 +466,17 @@ export class UdrStore {
 
   // ---- change subscriptions ----
 
+  private changeSubscriptions(area: Area): Collection {
+    return this.store.collection(area === 'subscription-data' ? COLLECTIONS.subscriptionDataSubs : COLLECTIONS.policyDataSubs)
+  }
+
   /**
    * Stores a change subscription, or, when one with the same UE, callback and body (all but `expiry`)
    * exists, refreshes its expiry and returns its id: a consumer that re-subscribes on every registration
    * (the UDM's withdrawal watch) keeps one subscription per UE.
    */
   async createChangeSubscription(area: Area, doc: Record<string, unknown>): Promise<string> {
-    const coll = this.store.collection(area === 'subscription-data' ? COLLECTIONS.subscriptionDataSubs : COLLECTIONS.policyDataSubs)
+    const coll = this.changeSubscriptions(area)
     const sameAs = (d: Record<string, unknown>) => {
       const { _id, subscriptionId, expiry, ...rest } = d
       void _id, void subscriptionId, void expiry
@@ -490,19 +494,16 @@ export class UdrStore {
   }
 
   async getChangeSubscription(area: Area, id: string): Promise<Doc | null> {
-    const coll = area === 'subscription-data' ? COLLECTIONS.subscriptionDataSubs : COLLECTIONS.policyDataSubs
-    return this.store.collection(coll).findOne({ _id: id })
+    return this.changeSubscriptions(area).findOne({ _id: id })
   }
 
   async deleteChangeSubscription(area: Area, id: string): Promise<boolean> {
-    const coll = area === 'subscription-data' ? COLLECTIONS.subscriptionDataSubs : COLLECTIONS.policyDataSubs
-    return (await this.store.collection(coll).deleteOne({ _id: id })) > 0
+    return (await this.changeSubscriptions(area).deleteOne({ _id: id })) > 0
   }
 
   /** Subscriptions that may match a change of `ueId` (those about that UE and those about every UE). */
   async candidateSubscriptions(area: Area, ueId: string): Promise<Doc[]> {
-    const coll = area === 'subscription-data' ? COLLECTIONS.subscriptionDataSubs : COLLECTIONS.policyDataSubs
-    return this.store.collection(coll).find({ ueKey: { $in: [ueId, '*'] } })
+    return this.changeSubscriptions(area).find({ ueKey: { $in: [ueId, '*'] } })
   }
 }
 

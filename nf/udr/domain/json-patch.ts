@@ -11,6 +11,7 @@
  * letter is lowercased. `replace` of a missing member behaves as `add` (Open5GS replaces `purgeFlag`
  * before it ever exists).
  */
+import { clone } from '../../../store/doc.ts'
 
 export interface PatchItem {
   op: 'add' | 'remove' | 'replace' | 'move' | 'copy' | 'test'
@@ -30,10 +31,6 @@ export interface PatchResult {
   doc: Record<string, unknown>
   /** Tested pointer → value, for the guard of the store update. */
   tests: { path: string[]; value: unknown }[]
-}
-
-export function clone<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T)
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {
