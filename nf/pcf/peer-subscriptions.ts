@@ -110,16 +110,19 @@ export class PeerSubscriptions {
     if (ue?.udrSub && ue.udrSub.state !== 'failed') return ue
     const now = this.now()
     await this.store.ensureUe(supi, now)
-    if (await this.store.claim(supi, 'udrSub', now)) {
-      try {
-        const uri = await this.udr.subscribe(supi, policyDataNotifyUri(this.ctx.apiRoot, supi))
-        await this.store.setUe(supi, { udrSub: { state: uri ? 'active' : 'failed', uri, since: now, notifyRoot: this.ctx.apiRoot, gen: 0 } })
-      } catch (err) {
-        this.ctx.log.warn({ supi, err: (err as Error).message }, 'policy-data subscription at the UDR failed')
-        await this.store.setUe(supi, { udrSub: { state: 'failed', since: now } })
-      }
-    }
+    if (await this.store.claim(supi, 'udrSub', now)) await this.subscribeUdr(supi, now, 0)
     return this.store.getUe(supi)
+  }
+
+  /** Subscribes at the UDR with our callback, after a claim of `udrSub`; records the outcome. */
+  private async subscribeUdr(supi: string, now: string, gen: number): Promise<void> {
+    try {
+      const uri = await this.udr.subscribe(supi, policyDataNotifyUri(this.ctx.apiRoot, supi))
+      await this.store.setUe(supi, { udrSub: { state: uri ? 'active' : 'failed', uri, since: now, notifyRoot: this.ctx.apiRoot, gen } })
+    } catch (err) {
+      this.ctx.log.warn({ supi, err: (err as Error).message }, 'policy-data subscription at the UDR failed')
+      await this.store.setUe(supi, { udrSub: { state: 'failed', since: now } })
+    }
   }
 
   /**
@@ -306,13 +309,7 @@ export class PeerSubscriptions {
     if (u?.udrSub) {
       n++
       this.cache.delete(supi)
-      try {
-        const uri = await this.udr.subscribe(supi, policyDataNotifyUri(own, supi))
-        await this.store.setUe(supi, { udrSub: { state: uri ? 'active' : 'failed', uri, since: now, notifyRoot: own, gen: (u.udrSub.gen ?? 0) + 1 } })
-      } catch (err) {
-        this.ctx.log.warn({ supi, err: (err as Error).message }, 'adopting the policy-data subscription failed')
-        await this.store.setUe(supi, { udrSub: { state: 'failed', since: now } })
-      }
+      await this.subscribeUdr(supi, now, (u.udrSub.gen ?? 0) + 1)
       if (u.udrSub.uri) await this.udr.unsubscribe(u.udrSub.uri).catch(() => undefined)
     }
     const c = await this.store.adopt(supi, 'slc', dead, own)

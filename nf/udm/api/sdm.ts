@@ -11,6 +11,7 @@ import type { NfContext } from '../../sbi/ports.ts'
 import { created, noContent, ok, problem, type OperationHandlers, type SbiRequest, type SbiService } from '../../sbi/types.ts'
 import type { UdrSdmClient } from '../clients/udr-sdm.ts'
 import {
+  plmnIdString,
   isSameSubscription,
   nssaiOf,
   orderSmData,
@@ -100,7 +101,7 @@ export function sdmHandlers({ ctx, udr }: SdmDeps): OperationHandlers {
       const cb = body.callbackReference
       if (typeof cb === 'string' && /^https?:\/\//.test(cb)) {
         const plmnId = body.plmnId as { mcc?: string; mnc?: string } | undefined
-        const plmn = plmnId?.mcc && plmnId?.mnc ? `${plmnId.mcc}${plmnId.mnc}` : `${ctx.config.plmn.mcc}${ctx.config.plmn.mnc}`
+        const plmn = plmnId?.mcc && plmnId?.mnc ? `${plmnId.mcc}${plmnId.mnc}` : plmnIdString(ctx.config.plmn)
         const monitored = Array.isArray(body.monitoredResourceUris) ? (body.monitoredResourceUris as string[]) : [supi]
         const resources = udrResourcesFor(monitored, supi, plmn)
         if (resources.length) {

@@ -16,6 +16,7 @@
 import type { NfContext } from '../../sbi/ports.ts'
 import { noContent, type OperationHandlers } from '../../sbi/types.ts'
 import type { UdrSdmClient } from '../clients/udr-sdm.ts'
+import { plmnIdString, udrResourcesFor } from '../domain/sdm.ts'
 import { objectBody } from './common.ts'
 
 export const WITHDRAWAL_CALLBACK_PATH = '/nudm-callback/v1/subscription-withdrawn'
@@ -38,12 +39,11 @@ export function credentialCacheHandle(): CredentialCacheHandle {
 
 /** Subscribes (or renews) the UDM's withdrawal watch for a registered UE. A failure only loses the watch. */
 export async function watchWithdrawal(ctx: NfContext, udr: UdrSdmClient, supi: string): Promise<void> {
-  const plmn = `${ctx.config.plmn.mcc}${ctx.config.plmn.mnc}`
   try {
     await udr.subscribeToChanges({
       ueId: supi,
       callbackReference: `${ctx.apiRoot}${WITHDRAWAL_CALLBACK_PATH}`,
-      monitoredResourceUris: [`/subscription-data/${encodeURIComponent(supi)}/${plmn}/provisioned-data/am-data`],
+      monitoredResourceUris: udrResourcesFor([`${supi}/am-data`], supi, plmnIdString(ctx.config.plmn)),
       expiry: new Date(ctx.clock().getTime() + WATCH_DAYS * 86_400_000).toISOString(),
     })
   } catch (err) {
@@ -57,9 +57,8 @@ export function withdrawalHandlers(ctx: NfContext, udr: UdrSdmClient, credential
       const body = objectBody(req)
       const supi = typeof body.ueId === 'string' ? body.ueId : ''
       if (!/^(imsi|nai)-/.test(supi)) return noContent()
-      const plmn = `${ctx.config.plmn.mcc}${ctx.config.plmn.mnc}`
       // The notification says something changed; the UDR says what is left.
-      if (await udr.amData(supi, plmn)) return noContent()
+      if (await udr.amData(supi, plmnIdString(ctx.config.plmn))) return noContent()
       credentials.forget(supi)
       const reg = await udr.getAmf3gpp(supi)
       let notified = false
