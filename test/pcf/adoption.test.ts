@@ -9,21 +9,11 @@ import { createPcf } from '../../nf/pcf/index.ts'
 import { startFakePeer, type FakePeer } from '../helpers/h2.ts'
 import { startTestNf, type TestNf } from '../helpers/nf.ts'
 import { openTestStore } from '../helpers/store.ts'
+import { until } from '../helpers/wait.ts'
 import { f5SmCreate, PLAN, postJson, smPolicyData, startFakeChf, startFakeUdr, SUPI, type FakeChf, type FakeUdr } from './fixtures.ts'
 
 const SM = '/npcf-smpolicycontrol/v1'
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const sessAmbr = (n: { body: any }) => (Object.values(n.body.smPolicyDecision.sessRules)[0] as any).authSessAmbr
-
-async function until<T>(what: string, f: () => T | undefined, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const v = f()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(25)
-  }
-}
 
 describe('PCF: a stopped instance’s UDR and CHF subscriptions are adopted by a live one', function () {
   this.timeout(60_000)
@@ -57,9 +47,11 @@ describe('PCF: a stopped instance’s UDR and CHF subscriptions are adopted by a
 
       await a.close() // A is gone for good (a live A keeps its subscribers: nothing is adopted while it beats)
 
-      const sub = await until('the UDR subscription of B', () => [...udr.subscriptions.values()].find((s) => s.notificationUri.startsWith(b.url)))
-      await until("A's UDR subscription deleted", () => udr.subscriptions.size === 1)
-      await until('the CHF notifUri moved to B', () => [...chf.subscriptions.values()].find((s) => s.notifUri.startsWith(b.url)))
+      const ofB = () => [...udr.subscriptions.values()].find((s) => s.notificationUri.startsWith(b.url))
+      await until(() => !!ofB(), 5000, 'the UDR subscription of B')
+      const sub = ofB()!
+      await until(() => udr.subscriptions.size === 1, 5000, "A's UDR subscription deleted")
+      await until(() => [...chf.subscriptions.values()].some((s) => s.notifUri.startsWith(b.url)), 5000, 'the CHF notifUri moved to B')
       expect([...chf.subscriptions.values()]).to.have.length(1)
 
       // a plan change notified to B reaches the SMF of the session A created

@@ -3,7 +3,9 @@
  * internal/sbi/consumer/pcf_service.go, open5gs src/smf/npcf-build.c, src/amf/npcf-build.c), and fake
  * Nudr_DR / Nchf_SpendingLimitControl peers speaking TS 29.519 / TS 29.594 shapes.
  */
+import { createPcf, type PcfOptions } from '../../nf/pcf/index.ts'
 import { startFakePeer, type FakePeer, type RecordedRequest } from '../helpers/h2.ts'
+import { startTestNf, type TestNf } from '../helpers/nf.ts'
 
 export const SUPI = 'imsi-999700000000001'
 export const GPSI = 'msisdn-491700000001'
@@ -208,4 +210,38 @@ export async function postJson(uri: string, body: unknown) {
 export async function resetAll(pcf: { store: import('../../store/port.ts').DocumentStore }, ...peers: FakePeer[]): Promise<void> {
   for (const c of ['pcf.smPolicies', 'pcf.amPolicies', 'pcf.ues', 'outbox', 'events']) await pcf.store.collection(c).deleteMany({})
   for (const p of peers) p.requests.length = 0
+}
+
+/** A PCF (`createPcf` with `opts`) on a fresh store, with fake UDR, CHF and SMF peers. */
+export interface PcfUnderTest {
+  udr: FakeUdr
+  chf: FakeChf
+  smf: FakePeer
+  pcf: TestNf
+  close(): Promise<void>
+}
+
+export async function startPcfWithFakePeers(opts: PcfOptions = {}): Promise<PcfUnderTest> {
+  const udr = await startFakeUdr()
+  const chf = await startFakeChf()
+  const smf = await startFakePeer()
+  const pcf = await startTestNf((ctx) => createPcf(ctx, opts), { name: 'pcf', peers: { udr: [udr.url], chf: [chf.url] } })
+  return {
+    udr,
+    chf,
+    smf,
+    pcf,
+    async close() {
+      await pcf.close()
+      await Promise.all([udr.close(), chf.close(), smf.close()])
+    },
+  }
+}
+
+/** Between tests: the PCF's stored state and every recorded request cleared, the default plan at the UDR, counters normal. */
+export async function resetPcfTest(t: PcfUnderTest): Promise<void> {
+  await resetAll(t.pcf, t.udr, t.chf, t.smf)
+  t.udr.smData.clear()
+  t.udr.smData.set(SUPI, smPolicyData())
+  t.chf.statuses['data-allowance'] = 'normal'
 }

@@ -5,10 +5,10 @@
  */
 import { expect } from 'chai'
 import { createPcf } from '../../nf/pcf/index.ts'
-import { startFakePeer, type FakePeer } from '../helpers/h2.ts'
+import type { FakePeer } from '../helpers/h2.ts'
 import { startTestNf, type TestNf } from '../helpers/nf.ts'
 import { openTestStore } from '../helpers/store.ts'
-import { f5SmCreate, PLAN, postJson, resetAll, smPolicyData, startFakeChf, startFakeUdr, SUPI, type FakeChf, type FakeUdr } from './fixtures.ts'
+import { f5SmCreate, PLAN, postJson, smPolicyData, SUPI, type FakeChf, type FakeUdr, resetPcfTest, startPcfWithFakePeers, type PcfUnderTest } from './fixtures.ts'
 
 const SM = '/npcf-smpolicycontrol/v1'
 const LINGER_MS = 300
@@ -33,23 +33,14 @@ describe('PCF: subscriptions linger after the last session; sm-data cached while
     expect(d.status, d.text).to.equal(204)
   }
 
+  let t: PcfUnderTest
   before(async function () {
     this.timeout(120_000)
-    udr = await startFakeUdr()
-    chf = await startFakeChf()
-    smf = await startFakePeer()
-    pcf = await startTestNf((ctx) => createPcf(ctx, { subscriptionLingerMs: LINGER_MS, sweepIntervalMs: 50 }), { name: 'pcf', peers: { udr: [udr.url], chf: [chf.url] } })
+    t = await startPcfWithFakePeers({ subscriptionLingerMs: LINGER_MS, sweepIntervalMs: 50 })
+    ;({ udr, chf, smf, pcf } = t)
   })
-  after(async () => {
-    await pcf.close()
-    await Promise.all([udr.close(), chf.close(), smf.close()])
-  })
-  beforeEach(async () => {
-    await resetAll(pcf, udr, chf, smf)
-    udr.smData.clear()
-    udr.smData.set(SUPI, smPolicyData())
-    chf.statuses['data-allowance'] = 'normal'
-  })
+  after(async () => t?.close())
+  beforeEach(async () => resetPcfTest(t))
 
   it('a session within the linger period subscribes nothing and reads no sm-data; the sweeper releases both subscriptions after it', async () => {
     const a = await create(pcf)

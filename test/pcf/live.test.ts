@@ -1,9 +1,8 @@
 import { expect } from 'chai'
-import { createPcf } from '../../nf/pcf/index.ts'
-import { startFakePeer, type FakePeer, type RecordedRequest } from '../helpers/h2.ts'
-import { startTestNf, type TestNf } from '../helpers/nf.ts'
+import type { FakePeer, RecordedRequest } from '../helpers/h2.ts'
+import type { TestNf } from '../helpers/nf.ts'
 import { has3gppSpecs, validate3gpp } from '../helpers/schemas.ts'
-import { f5SmCreate, o5SmCreate, PLAN, postJson, resetAll, smPolicyData, startFakeChf, startFakeUdr, SUPI, type FakeChf, type FakeUdr } from './fixtures.ts'
+import { f5SmCreate, o5SmCreate, PLAN, postJson, smPolicyData, SUPI, type FakeChf, type FakeUdr, resetPcfTest, startPcfWithFakePeers, type PcfUnderTest } from './fixtures.ts'
 
 const SM = '/npcf-smpolicycontrol/v1'
 
@@ -17,6 +16,7 @@ function checkNotification(n: RecordedRequest) {
 }
 
 describe('PCF live policy changes pushed to the SMF', () => {
+  let t: PcfUnderTest
   let udr: FakeUdr
   let chf: FakeChf
   let smf: FakePeer
@@ -24,21 +24,13 @@ describe('PCF live policy changes pushed to the SMF', () => {
 
   before(async function () {
     this.timeout(120_000) // starting NFs compiles their OpenAPI documents: seconds on a loaded machine
-    udr = await startFakeUdr()
-    chf = await startFakeChf()
-    smf = await startFakePeer()
-    pcf = await startTestNf(createPcf, { name: 'pcf', peers: { udr: [udr.url], chf: [chf.url] } })
+    t = await startPcfWithFakePeers()
+    ;({ udr, chf, smf, pcf } = t)
   })
-  after(async () => {
-    await pcf.close()
-    await Promise.all([udr.close(), chf.close(), smf.close()])
-  })
+  after(async () => t?.close())
   beforeEach(async () => {
-    await resetAll(pcf, udr, chf, smf)
+    await resetPcfTest(t)
     smf.setHandler(() => undefined)
-    udr.smData.clear()
-    udr.smData.set(SUPI, smPolicyData())
-    chf.statuses['data-allowance'] = 'normal'
   })
 
   const udrNotifyUri = () => [...udr.subscriptions.values()].at(-1)!.notificationUri

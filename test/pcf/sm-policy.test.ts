@@ -4,7 +4,7 @@ import { startFakePeer, type FakePeer } from '../helpers/h2.ts'
 import { startTestNf, type TestNf } from '../helpers/nf.ts'
 import { has3gppSpecs, validate3gpp } from '../helpers/schemas.ts'
 import { openTestStore } from '../helpers/store.ts'
-import { F5_SM_UPDATE, resetAll, f5SmCreate, O5_SM_DELETE, o5SmCreate, smPolicyData, startFakeChf, startFakeUdr, SUPI, type FakeChf, type FakeUdr } from './fixtures.ts'
+import { F5_SM_UPDATE, f5SmCreate, O5_SM_DELETE, o5SmCreate, smPolicyData, startFakeChf, startFakeUdr, SUPI, type FakeChf, type FakeUdr, resetPcfTest, startPcfWithFakePeers, type PcfUnderTest } from './fixtures.ts'
 
 const SM = '/npcf-smpolicycontrol/v1'
 
@@ -14,6 +14,7 @@ function check3gpp(schema: string, value: unknown, file = 'TS29512_Npcf_SMPolicy
 }
 
 describe('PCF Npcf_SMPolicyControl over HTTP/2 (free5GC and Open5GS SMF bodies)', () => {
+  let t: PcfUnderTest
   let udr: FakeUdr
   let chf: FakeChf
   let smf: FakePeer
@@ -21,22 +22,12 @@ describe('PCF Npcf_SMPolicyControl over HTTP/2 (free5GC and Open5GS SMF bodies)'
 
   before(async function () {
     this.timeout(120_000) // starting NFs compiles their OpenAPI documents: seconds on a loaded machine
-    udr = await startFakeUdr()
-    chf = await startFakeChf()
-    smf = await startFakePeer()
     // A short linger, so the release by the sweeper is observable (nf/pcf/peer-subscriptions.ts).
-    pcf = await startTestNf((ctx) => createPcf(ctx, { subscriptionLingerMs: 150 }), { name: 'pcf', peers: { udr: [udr.url], chf: [chf.url] } })
+    t = await startPcfWithFakePeers({ subscriptionLingerMs: 150 })
+    ;({ udr, chf, smf, pcf } = t)
   })
-  after(async () => {
-    await pcf.close()
-    await Promise.all([udr.close(), chf.close(), smf.close()])
-  })
-  beforeEach(async () => {
-    await resetAll(pcf, udr, chf, smf)
-    udr.smData.clear()
-    udr.smData.set(SUPI, smPolicyData())
-    chf.statuses['data-allowance'] = 'normal'
-  })
+  after(async () => t?.close())
+  beforeEach(async () => resetPcfTest(t))
 
   it('the fixtures are what TS 29.512 calls SmPolicyContextData / UpdateContextData / DeleteData', function () {
     if (!has3gppSpecs()) this.skip() // ../shared/3gpp absent: cannot validate against the 3GPP schemas
