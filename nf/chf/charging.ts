@@ -2,20 +2,27 @@
  * Converged charging (TS 32.290/32.291): runs the planned operations of domain/session.ts against the
  * store, exactly once, without multi-document transactions.
  *
- * Crash safety and idempotency — two documents change per operation: the account (money, bundles)
+ * Crash safety and idempotency — two documents describe a session's op: the account (money, bundles)
  * and the session (state, applied report ids, the stored answer). The account change is made FIRST,
  * as one guarded update that also stores an op marker `ops.<opKey(ref, v+1)>` holding the complete
- * next session document and the rated-usage rows. Then the session is written with a compare-and-set
- * on its version (v → v+1), the rated rows are inserted (ids are deterministic, duplicates ignored),
- * and the marker is removed.
+ * next session document and the rated-usage rows. Then the rated rows are inserted (ids are
+ * deterministic, duplicates ignored), and the session row is written when it must be (below).
  *  - A crash before the account update: nothing happened; the SMF's retry is processed afresh.
  *  - A crash after it: the marker is the durable record of the op. Whoever touches the session next
- *    (a retry, another update, the release, the expiry sweeper, or reconcile() at start) finds the
- *    marker for version v+1 and rolls it forward (writes the stored session, rows, clears the marker)
- *    before doing anything else. Re-applying the account change is impossible: the update's filter
- *    requires the marker to be absent, and the op id is a function of (ref, version).
- *  - A crash after the session write but before the marker removal: roll-forward finds the session
- *    already at v+1 and only clears the marker.
+ *    (a retry, another update, the release, the expiry sweeper, or reconcile() at start) finds a marker
+ *    this process has not settled and rolls it forward (inserts the rated rows, writes the stored session,
+ *    clears the marker) before doing anything else. Re-applying the account change is impossible: the
+ *    update's filter requires the marker to be absent, and the op id is a function of (ref, version).
+ *
+ * The session row is written behind. While a session runs, its newest marker stays in the account (the
+ * next op of the session removes it in its own account update) and IS the session's current state: an
+ * op plans from the marker when it is newer than the row (`currentSession`). The row is rewritten only
+ * when something that reads rows needs it: the session closes, a CDR is pending (the CDR writer), the
+ * earliest reservation expiry moves earlier (the expiry sweeper), or the row's lastRequestAt is a minute
+ * old (the stale-session sweeper, which checks the current state again before closing anything). So a
+ * steady update is one write (the guarded account update) instead of two. Row writes are compare-and-set
+ * on "older than this version", so a late writer never puts an older session back.
+ *
  * A replayed request is recognised by the fingerprint of the last request (the stored answer is
  * returned) and, report by report, by each usage report's own identity (free5GC never increments
  * invocationSequenceNumber, INTEROP §0.9): a report already applied is never charged again.
@@ -26,7 +33,7 @@ import type { EventSink, Outbox } from '../sbi/ports.ts'
 import { problem } from '../sbi/types.ts'
 import { planOp, requestFingerprint, servingPlmnOf, type ChargingDataRequest, type ChargingDataResponse, type Mode, type PlannedOp, type SessionSettings } from './domain/session.ts'
 import { zoneOf } from './domain/rating.ts'
-import { opKey, type AccountDoc, type ChfStore, type OpMarker, type SessionDoc } from './store.ts'
+import { currentSession, liveMarkerOf, type AccountDoc, type ChfStore, type OpMarker, type SessionDoc } from './store.ts'
 
 export interface ChargingDeps {
   store: ChfStore
@@ -43,6 +50,22 @@ export interface ChargingDeps {
 }
 
 const MAX_ATTEMPTS = 200
+/** A running session's row is rewritten at least this often (its lastRequestAt feeds the stale sweeper). */
+const ROW_REFRESH_MS = 60_000
+/** Markers this process settled (rated rows inserted), remembered for so many ops. */
+const SETTLED_MEMORY = 100_000
+
+/**
+ * Whether an op's next session must be written to the row now, or may stay in its marker: see the
+ * header. `row` is the row as the op read it.
+ */
+export function rowWriteNeeded(row: SessionDoc, next: SessionDoc): boolean {
+  if (next.state !== row.state || next.hasPendingCdr || row.hasPendingCdr) return true
+  if (next.nextExpiry && (!row.nextExpiry || next.nextExpiry < row.nextExpiry)) return true
+  const last = Date.parse(next.lastRequestAt ?? next.updatedAt)
+  const written = Date.parse(row.lastRequestAt ?? row.updatedAt)
+  return !(last - written < ROW_REFRESH_MS)
+}
 
 const hasReports = (req: ChargingDataRequest) => (req.multipleUnitUsage ?? []).some((m) => (m.usedUnitContainer ?? []).length > 0)
 
@@ -50,6 +73,8 @@ const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(2
 
 export class ChargingService {
   private readonly settings: SessionSettings
+  /** Ids of the markers whose op this process completed; any other marker is rolled forward before use. */
+  private readonly settled = new Set<string>()
   constructor(private readonly d: ChargingDeps) {
     this.settings = { ...d.settings, homePlmns: d.homePlmns }
   }
@@ -133,8 +158,7 @@ export class ChargingService {
     let n = 0
     for (const s of stale) {
       try {
-        await this.run(s._id, undefined, 'stale')
-        n++
+        if (!(await this.run(s._id, undefined, 'stale', before)).skipped) n++
       } catch (err) {
         if ((err as { cause3gpp?: string }).cause3gpp === 'USER_UNKNOWN') {
           // the account was deleted under the session: close it as it is (there is nothing left to charge)
@@ -158,20 +182,22 @@ export class ChargingService {
   }
 
   /**
-   * Runs one op on a session: roll forward a pending marker, detect a replay, plan, apply the account
-   * change (guarded; on refusal re-read and re-plan with the fresh balance), then write the session.
+   * Runs one op on a session: roll forward a marker this process did not settle, detect a replay, plan
+   * from the current session, apply the account change (guarded; on refusal re-read and re-plan with the
+   * fresh balance), then settle the op. `staleBefore` (mode stale): close only if still silent since then.
    */
-  private async run(ref: string, req: ChargingDataRequest | undefined, mode: Mode): Promise<{ answer: ChargingDataResponse; replay: boolean }> {
+  private async run(ref: string, req: ChargingDataRequest | undefined, mode: Mode, staleBefore?: string): Promise<{ answer: ChargingDataResponse; replay: boolean; skipped?: boolean }> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const s = await this.d.store.getSession(ref)
-      if (!s) throw problem(404, 'CONTEXT_NOT_FOUND', `no charging data resource ${ref}`)
-      const acct = await this.d.store.getAccount(s.supi)
-      if (!acct) throw problem(404, 'USER_UNKNOWN', `no account for ${s.supi}`)
-      const pending = acct.ops?.[opKey(ref, s.version + 1)]
-      if (pending) {
-        await this.finish(acct._id, pending)
+      const row = await this.d.store.getSession(ref)
+      if (!row) throw problem(404, 'CONTEXT_NOT_FOUND', `no charging data resource ${ref}`)
+      const acct = await this.d.store.getAccount(row.supi)
+      if (!acct) throw problem(404, 'USER_UNKNOWN', `no account for ${row.supi}`)
+      const live = liveMarkerOf(acct, ref)
+      if (live && live.session.version > row.version && !this.settled.has(live.id)) {
+        await this.finish(acct._id, live)
         continue
       }
+      const s = currentSession(row, acct)
       // A retransmission is answered from the stored answer. A request without usage reports charges
       // nothing either way, so it is decided afresh (a new grant reflects the current balance).
       if (req && s.last && hasReports(req) && s.last.fp === requestFingerprint(req, mode)) return { answer: s.last.answer as ChargingDataResponse, replay: true }
@@ -179,6 +205,11 @@ export class ChargingService {
       if (s.state === 'CLOSED') {
         if (mode === 'release' || mode === 'expire' || mode === 'stale') return { answer: (s.last?.answer ?? {}) as ChargingDataResponse, replay: true }
         throw problem(404, 'CONTEXT_NOT_FOUND', `charging data resource ${ref} is released`)
+      }
+      if (mode === 'stale' && staleBefore && (s.lastRequestAt ?? s.updatedAt) >= staleBefore) {
+        // the row was behind: the consumer is not silent. Bring the row up to date so the sweeper stops finding it.
+        if (s !== row) await this.d.store.casSession(s)
+        return { answer: {} as ChargingDataResponse, replay: true, skipped: true }
       }
       const planned = planOp(s, acct, req, mode, this.d.clock(), this.settings)
       const marker: OpMarker = { id: planned.change.opId, kind: 'session', ref, session: planned.next, rated: planned.rated, at: planned.next.updatedAt }
@@ -200,7 +231,7 @@ export class ChargingService {
       if (r.kind === 'no-account') throw problem(404, 'USER_UNKNOWN', `no account for ${s.supi}`)
       for (let i = 0; ; i++) {
         try {
-          await this.finish(s.supi, marker, planned, mode)
+          await this.finish(s.supi, marker, planned, mode, row)
           break
         } catch (err) {
           if (i >= 10) throw err // the marker stays; the next access or reconcile() completes the op
@@ -213,21 +244,33 @@ export class ChargingService {
   }
 
   /**
-   * Completes an op whose account change is applied: rated rows, session CAS, side effects. The marker
-   * of a running session's op is left for the session's next op to remove (in the same account update);
-   * a closing op, an expiry and a roll-forward remove it at once.
+   * Completes an op whose account change is applied: rated rows, the session row when it must be written
+   * (always for a roll-forward and for a closing or sweeper op; `rowWriteNeeded` for an update), side
+   * effects. The marker of a running session's op is left for the session's next op to remove (in the
+   * same account update); a closing op, an expiry and a roll-forward remove it at once.
    */
-  private async finish(supi: string, m: OpMarker, planned?: PlannedOp, mode?: Mode): Promise<void> {
-    await this.d.store.insertRated(m.rated)
-    const written = await this.d.store.casSession(m.session)
-    if (!written) {
-      const cur = await this.d.store.getSession(m.ref)
-      if (cur && cur.version < m.session.version) this.d.log.error({ ref: m.ref, op: m.id }, 'op marker does not match session version')
-    }
-    if (!planned || mode !== 'update' || m.session.state === 'CLOSED') await this.d.store.clearMarker(supi, m.id)
+  private async finish(supi: string, m: OpMarker, planned?: PlannedOp, mode?: Mode, row?: SessionDoc): Promise<void> {
+    if (m.rated.length) await this.d.store.insertRated(m.rated)
+    const keepMarker = !!planned && mode === 'update' && m.session.state !== 'CLOSED'
+    if (!keepMarker || !row || rowWriteNeeded(row, m.session)) await this.d.store.casSession(m.session)
+    if (keepMarker) this.settle(m.id)
+    else await this.d.store.clearMarker(supi, m.id)
     for (const e of planned?.events ?? []) await this.d.events.emit('chf', { type: e.type, supi, data: e.data })
     if (m.session.hasPendingCdr && this.d.onCdrPending) await this.d.onCdrPending(m.ref).catch((err) => this.d.log.error({ err }, 'CDR flush failed'))
     if ((planned?.moneyTouched ?? true) && this.d.onAccountChanged) await this.d.onAccountChanged(supi).catch((err) => this.d.log.error({ err }, 'account change hook failed'))
+  }
+
+  private settle(id: string): void {
+    if (this.settled.size >= SETTLED_MEMORY) this.settled.clear() // forgotten markers are rolled forward again: harmless
+    this.settled.add(id)
+  }
+
+  /** The subscriber's open sessions as they are now (rows, or their newer live markers). */
+  private async openSessions(supi: string): Promise<SessionDoc[]> {
+    const rows = await this.d.store.sessions.find({ supi, state: 'OPEN' })
+    if (rows.length === 0) return rows
+    const acct = await this.d.store.getAccount(supi)
+    return rows.map((r) => currentSession(r, acct)).filter((s) => s.state === 'OPEN')
   }
 
   /**
@@ -236,7 +279,7 @@ export class ChargingService {
    * now that a top-up or bundle made quota available.
    */
   async reauthorize(supi: string, ratingGroup?: number, all = false): Promise<number> {
-    const sessions = await this.d.store.sessions.find({ supi, state: 'OPEN' })
+    const sessions = await this.openSessions(supi)
     let n = 0
     for (const s of sessions) {
       if (!s.notifyUri) continue
@@ -257,7 +300,7 @@ export class ChargingService {
 
   /** ChargingNotify ABORT_CHARGING to every open session (account barred). */
   async abortCharging(supi: string): Promise<number> {
-    const sessions = await this.d.store.sessions.find({ supi, state: 'OPEN' })
+    const sessions = await this.openSessions(supi)
     let n = 0
     for (const s of sessions) {
       if (!s.notifyUri) continue

@@ -119,9 +119,9 @@ export class ChfStore {
     await this.sessions.insertOne(doc)
   }
 
-  /** Writes the next version of a session iff it is still at `version - 1`. */
+  /** Writes a version of a session iff the row holds an older one (rows are written behind: nf/chf/charging.ts). */
   async casSession(next: SessionDoc): Promise<boolean> {
-    const r = await this.sessions.replaceOne({ _id: next._id, version: next.version - 1 }, next)
+    const r = await this.sessions.replaceOne({ _id: next._id, version: { $lt: next.version } }, next)
     return r.matched === 1
   }
 

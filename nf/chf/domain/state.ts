@@ -167,6 +167,28 @@ export function bundleKey(id: string): string {
   return 'b_' + id.replace(/[%.$]/g, (c) => '%' + c.charCodeAt(0).toString(16))
 }
 
+/**
+ * The op marker of a session with the highest version, if any. A running session's marker stays in the
+ * account until the session's next op removes it, and it holds the session as that op left it.
+ */
+export function liveMarkerOf(acct: AccountDoc, ref: string): OpMarker | undefined {
+  let best: OpMarker | undefined
+  for (const k in acct.ops) {
+    const m = acct.ops[k]!
+    if (m.ref === ref && (!best || m.session.version > best.session.version)) best = m
+  }
+  return best
+}
+
+/**
+ * The session as it is now: its row, or the session its live marker holds when that is newer (the row of a
+ * running session is written behind: see nf/chf/charging.ts).
+ */
+export function currentSession(row: SessionDoc, acct: AccountDoc | null): SessionDoc {
+  const m = acct ? liveMarkerOf(acct, row._id) : undefined
+  return m && m.session.version > row.version ? m.session : row
+}
+
 export function opKey(ref: string, version: number): string {
   return 'o_' + `${ref}@${version}`.replace(/[%.$]/g, (c) => '%' + c.charCodeAt(0).toString(16))
 }
