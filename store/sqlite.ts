@@ -215,10 +215,30 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   /** Caches a row; `entry.doc` must be a document nobody else holds. */
   private remember(id: string, entry: Cached): void {
     if (this.cacheEpoch !== this.store.cacheEpoch) this.resetCache()
-    this.forget([id])
-    while (this.cacheBytes + entry.text.length > ROW_CACHE_BYTES && this.cache.size) this.forget([this.cache.keys().next().value!])
+    this.forgetOne(id)
+    if (this.cacheBytes + entry.text.length > ROW_CACHE_BYTES) this.evict(ROW_CACHE_BYTES - (ROW_CACHE_BYTES >> 3) - entry.text.length)
     this.cache.set(id, entry)
     this.cacheBytes += entry.text.length
+  }
+
+  /**
+   * Drops the oldest entries until the cache holds at most `target` bytes: an eighth of the budget at a
+   * time, in one pass. (Evicting one entry per insert restarts a Map iterator at the front every time, and
+   * V8 then skips over every slot deleted before it: that cost 10 % of an insert.)
+   */
+  private evict(target: number): void {
+    for (const [id, e] of this.cache) {
+      if (this.cacheBytes <= target) break
+      this.cache.delete(id)
+      this.cacheBytes -= e.text.length
+    }
+  }
+
+  private forgetOne(id: string): void {
+    const e = this.cache.get(id)
+    if (!e) return
+    this.cache.delete(id)
+    this.cacheBytes -= e.text.length
   }
 
   private forget(ids: Iterable<string>): void {
