@@ -60,36 +60,6 @@ export function getPath(doc: unknown, path: string): unknown {
   return cur
 }
 
-/** Sets a dotted path, creating intermediate objects like Mongo does. */
-export function setPath(doc: Doc, path: string, value: unknown): void {
-  const segs = path.split('.')
-  let cur: Record<string, unknown> = doc
-  for (const seg of segs.slice(0, -1)) {
-    let next = cur[seg]
-    if (next === undefined || next === null) {
-      next = {}
-      cur[seg] = next
-    } else if (typeof next !== 'object') {
-      throw new Error(`cannot create field in element ${seg} of ${path}`)
-    }
-    cur = next as Record<string, unknown>
-  }
-  cur[segs[segs.length - 1]!] = value
-}
-
-export function unsetPath(doc: Doc, path: string): void {
-  const segs = path.split('.')
-  const parent = segs.length === 1 ? doc : getPath(doc, segs.slice(0, -1).join('.'))
-  if (parent === null || typeof parent !== 'object') return
-  const last = segs[segs.length - 1]!
-  if (Array.isArray(parent)) {
-    // Mongo sets an unset array element to null rather than shifting the array.
-    if (/^\d+$/.test(last) && Number(last) < parent.length) parent[Number(last)] = null
-  } else {
-    delete (parent as Record<string, unknown>)[last]
-  }
-}
-
 /**
  * Deep copy of a JSON value with JSON's rules (what storing and reading back would give): `undefined`,
  * functions and symbols are dropped from objects and become null in arrays, `toJSON` is honoured (Dates
@@ -123,8 +93,41 @@ function copyJson(v: unknown, key: string): unknown {
   return o
 }
 
-/** Applies $set/$unset/$inc/$push (and $setOnInsert when inserting) in place; values are copied in. */
-export function applyUpdate(doc: Doc, update: Update, inserting: boolean): void {
+/**
+ * The object that holds the last segment of `path` in `root`, made writable: `create` makes missing
+ * intermediate objects (as Mongo does); `own` turns an existing one into one this update may change (the
+ * identity for an update in place, a shallow copy for copy-on-write). undefined when the path runs into a
+ * missing parent without `create`; throws when it runs into a scalar with `create`.
+ */
+function holderOf(root: Doc, path: string, create: boolean, own: (o: Record<string, unknown>) => Record<string, unknown>): Record<string, unknown> | undefined {
+  const segs = path.split('.')
+  let cur: Record<string, unknown> = root
+  for (let i = 0; i < segs.length - 1; i++) {
+    const seg = segs[i]!
+    const next = cur[seg]
+    if (next === undefined || next === null) {
+      if (!create) return undefined
+      cur = cur[seg] = own({})
+    } else if (typeof next !== 'object') {
+      if (!create) return undefined
+      throw new Error(`cannot create field in element ${seg} of ${path}`)
+    } else {
+      const mine = own(next as Record<string, unknown>)
+      if (mine !== next) cur[seg] = mine
+      cur = mine
+    }
+  }
+  return cur
+}
+
+const lastSeg = (path: string) => path.slice(path.lastIndexOf('.') + 1)
+
+/** Sets a dotted path, creating intermediate objects like Mongo does. */
+export function setPath(doc: Doc, path: string, value: unknown): void {
+  holderOf(doc, path, true, (o) => o)![lastSeg(path)] = value
+}
+
+function applyWith(doc: Doc, update: Update, inserting: boolean, own: (o: Record<string, unknown>) => Record<string, unknown>): void {
   for (const key of Object.keys(update)) {
     if (!['$set', '$unset', '$inc', '$push', '$setOnInsert'].includes(key)) {
       throw new Error(`unsupported update operator ${key}`)
@@ -132,21 +135,54 @@ export function applyUpdate(doc: Doc, update: Update, inserting: boolean): void 
   }
   checkConflicts(update)
   const id = doc._id
-  for (const [p, v] of Object.entries(update.$set ?? {})) setPath(doc, p, clone(v))
-  if (inserting) for (const [p, v] of Object.entries(update.$setOnInsert ?? {})) setPath(doc, p, clone(v))
-  for (const p of Object.keys(update.$unset ?? {})) unsetPath(doc, p)
+  const set = (p: string, v: unknown) => {
+    holderOf(doc, p, true, own)![lastSeg(p)] = v
+  }
+  for (const [p, v] of Object.entries(update.$set ?? {})) set(p, clone(v))
+  if (inserting) for (const [p, v] of Object.entries(update.$setOnInsert ?? {})) set(p, clone(v))
+  for (const p of Object.keys(update.$unset ?? {})) {
+    const parent = holderOf(doc, p, false, own)
+    const last = lastSeg(p)
+    if (!parent || !(last in parent)) continue
+    // Mongo sets an unset array element to null rather than shifting the array.
+    if (Array.isArray(parent)) {
+      if (/^\d+$/.test(last) && Number(last) < parent.length) parent[Number(last)] = null
+    } else delete parent[last]
+  }
   for (const [p, by] of Object.entries(update.$inc ?? {})) {
     const cur = getPath(doc, p)
     if (cur !== undefined && typeof cur !== 'number') throw new Error(`cannot apply $inc to non-numeric field ${p}`)
-    setPath(doc, p, ((cur as number | undefined) ?? 0) + by)
+    set(p, ((cur as number | undefined) ?? 0) + by)
   }
   for (const [p, v] of Object.entries(update.$push ?? {})) {
     const cur = getPath(doc, p)
     if (cur !== undefined && !Array.isArray(cur)) throw new Error(`cannot apply $push to non-array field ${p}`)
     const items = isOperatorObject(v) && Array.isArray(v.$each) ? v.$each : [v]
-    setPath(doc, p, [...((cur as unknown[] | undefined) ?? []), ...clone(items)])
+    set(p, [...((cur as unknown[] | undefined) ?? []), ...clone(items)])
   }
   if (id !== undefined && doc._id !== id) throw new Error('the _id field cannot be changed')
+}
+
+/** Applies $set/$unset/$inc/$push (and $setOnInsert when inserting) in place; values are copied in. */
+export function applyUpdate(doc: Doc, update: Update, inserting: boolean): void {
+  applyWith(doc, update, inserting, (o) => o)
+}
+
+/**
+ * Applies an update to a document others may be holding, without changing it or anything in it: returns
+ * the updated document, which shares every object the update does not touch with `doc` (only the objects
+ * on the updated paths are copied, shallowly). The shared parts must stay unchanged from now on.
+ */
+export function applyUpdateShared(doc: Doc, update: Update): Doc {
+  const root: Doc = { ...doc }
+  const mine = new Set<object>([root])
+  applyWith(root, update, false, (o) => {
+    if (mine.has(o)) return o
+    const copy = (Array.isArray(o) ? o.slice() : { ...o }) as Record<string, unknown>
+    mine.add(copy)
+    return copy
+  })
+  return root
 }
 
 /** Mongo refuses an update that touches one path twice (or a path and its parent): so do we. */

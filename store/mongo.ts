@@ -11,7 +11,7 @@ import { Double, MongoClient, MongoServerError, ObjectId } from 'mongodb'
 import type { Collection as MongoCollection, Db, Document, WriteConcernSettings } from 'mongodb'
 import { DuplicateKeyError } from './port.ts'
 import type {
-  Collection, CollectionOptions, Doc, DocumentStore, Filter, FindOneAndUpdateOptions, FindOptions, IndexSpec,
+  Collection, CollectionOptions, Doc, DocumentStore, Filter, FindOneAndUpdateOptions, FindOneOptions, FindOptions, IndexSpec,
   Update, UpdateOptions, UpdateResult,
 } from './port.ts'
 import { isOperatorObject, newId } from './doc.ts'
@@ -95,7 +95,7 @@ class MongoAdapterCollection<T extends Doc> implements Collection<T> {
     return u
   }
 
-  async findOne(filter: Filter): Promise<T | null> {
+  async findOne(filter: Filter, _opts?: FindOneOptions): Promise<T | null> {
     return fromBson(await this.c.findOne(toFilter(filter))) as T | null
   }
 

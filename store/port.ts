@@ -41,6 +41,15 @@ export interface FindOptions {
   skip?: number
 }
 
+export interface FindOneOptions {
+  /**
+   * The caller promises to change nothing in the document it gets (nor keep it across its own writes
+   * expecting it to stay as read): the adapter may hand out a document it shares (the SQLite row cache's
+   * own, saving a copy). Later updates never change a document handed out this way (copy on write).
+   */
+  readonly?: boolean
+}
+
 export interface UpdateOptions {
   upsert?: boolean
 }
@@ -96,7 +105,7 @@ export class DuplicateKeyError extends Error {
  */
 export interface Collection<T extends Doc = Doc> {
   readonly name: string
-  findOne(filter: Filter): Promise<T | null>
+  findOne(filter: Filter, opts?: FindOneOptions): Promise<T | null>
   find(filter: Filter, opts?: FindOptions): Promise<T[]>
   count(filter: Filter): Promise<number>
   /** Returns the _id. Throws DuplicateKeyError. */

@@ -18,10 +18,10 @@
 import Database from 'better-sqlite3'
 import { DuplicateKeyError } from './port.ts'
 import type {
-  Collection, CollectionOptions, Doc, DocumentStore, Filter, FindOneAndUpdateOptions, FindOptions, IndexSpec,
+  Collection, CollectionOptions, Doc, DocumentStore, Filter, FindOneAndUpdateOptions, FindOneOptions, FindOptions, IndexSpec,
   Update, UpdateOptions, UpdateResult,
 } from './port.ts'
-import { applyUpdate, clone, isOperatorObject, newId, upsertSeed } from './doc.ts'
+import { applyUpdate, applyUpdateShared, clone, isOperatorObject, newId, upsertSeed } from './doc.ts'
 import { columnIdent, jsonPath, orderClause, quoteIdent, whereClause, type Param } from './sqlite-sql.ts'
 import { matchesFilter, sqlValueOf } from './match.ts'
 import { WalCheckpointer } from './sqlite-checkpointer.ts'
@@ -58,6 +58,8 @@ interface Cached {
   rowid: number
   text: string
   doc?: Doc
+  /** `doc` was handed out to a readonly reader: an update must not change it (copy on write). */
+  lent?: boolean
 }
 
 /**
@@ -325,8 +327,11 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       // The update is applied to the row cache's own document, not a copy: it is what the row becomes.
       // Every caller runs inside store.tx(), whose rollback (a throw half-way, a failed write) empties
       // the cache, so a document changed here never outlives a write that did not happen.
-      const after = row.doc
-      applyUpdate(after, update, false)
+      // A document lent to a readonly reader is not changed: the update builds a new one sharing its
+      // untouched parts.
+      let after = row.doc
+      if (row.lent) after = applyUpdateShared(after, update)
+      else applyUpdate(after, update, false)
       const text = JSON.stringify(after)
       const modified = text !== row.text ? 1 : 0
       if (modified) this.write(row.rowid, after, text, old)
@@ -339,13 +344,16 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     return { before: null, after: keep === 'after' ? { _id, ...seed } : null, matched: 0, modified: 0, upsertedId: _id }
   }
 
-  findOne(filter: Filter): Promise<T | null> {
-    return this.store.run(() => this._findOne(filter), false)
+  findOne(filter: Filter, opts?: FindOneOptions): Promise<T | null> {
+    return this.store.run(() => this._findOne(filter, !!opts?.readonly), false)
   }
 
-  private async _findOne(filter: Filter): Promise<T | null> {
+  private async _findOne(filter: Filter, readonly: boolean): Promise<T | null> {
     const row = this.first(filter)
-    return row ? (clone(row.doc) as T) : null
+    if (!row) return null
+    if (!readonly) return clone(row.doc) as T
+    row.lent = true
+    return row.doc as T
   }
 
   find(filter: Filter, opts?: FindOptions): Promise<T[]> {

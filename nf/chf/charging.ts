@@ -188,9 +188,10 @@ export class ChargingService {
    */
   private async run(ref: string, req: ChargingDataRequest | undefined, mode: Mode, staleBefore?: string): Promise<{ answer: ChargingDataResponse; replay: boolean; skipped?: boolean }> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const row = await this.d.store.getSession(ref)
+      // Both read without a copy: planning copies what it changes (planOp's next session, its own bundle views).
+      const row = await this.d.store.getSession(ref, true)
       if (!row) throw problem(404, 'CONTEXT_NOT_FOUND', `no charging data resource ${ref}`)
-      const acct = await this.d.store.getAccount(row.supi)
+      const acct = await this.d.store.getAccount(row.supi, true)
       if (!acct) throw problem(404, 'USER_UNKNOWN', `no account for ${row.supi}`)
       const live = liveMarkerOf(acct, ref)
       if (live && live.session.version > row.version && !this.settled.has(live.id)) {

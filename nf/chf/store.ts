@@ -46,8 +46,9 @@ export class ChfStore {
     await this.slc.createIndex({ fields: ['supi'] })
   }
 
-  getAccount(supi: string): Promise<AccountDoc | null> {
-    return this.accounts.findOne({ _id: supi })
+  /** `readonly`: the caller changes nothing in the account it gets (the store may share it: no copy). */
+  getAccount(supi: string, readonly = false): Promise<AccountDoc | null> {
+    return this.accounts.findOne({ _id: supi }, { readonly })
   }
 
   /** Inserts a new account; false when the supi exists. */
@@ -111,8 +112,9 @@ export class ChfStore {
     await this.accounts.updateOne({ _id: supi, [`ops.${opId}`]: { $exists: true } }, { $unset: { [`ops.${opId}`]: '' }, $inc: { pendingOps: -1 } })
   }
 
-  getSession(ref: string): Promise<SessionDoc | null> {
-    return this.sessions.findOne({ _id: ref })
+  /** `readonly`: the caller changes nothing in the session it gets (the store may share it: no copy). */
+  getSession(ref: string, readonly = false): Promise<SessionDoc | null> {
+    return this.sessions.findOne({ _id: ref }, { readonly })
   }
 
   async insertSession(doc: SessionDoc): Promise<void> {

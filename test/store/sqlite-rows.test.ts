@@ -74,6 +74,29 @@ describe('store: SQLite row cache and index columns', () => {
     }
   })
 
+  it('readonly reads share the cached document, and later updates copy on write instead of changing it', async () => {
+    const s = createSqliteStore(tempSqlitePath().file, { synchronous: 'NORMAL', groupCommit: true })
+    try {
+      const c = s.collection('d')
+      await c.insertOne({ _id: 'a', n: 1, ops: { o1: { session: { v: 1, rgs: { r: { used: 5 } } } } }, list: [1, 2], keep: { big: 'x' } })
+      const lent = deepFreeze((await c.findOne({ _id: 'a' }, { readonly: true }))!)
+      expect(await c.findOne({ _id: 'a' }, { readonly: true })).to.equal(lent) // the same object: no copy
+      const snapshot = JSON.stringify(lent)
+      // every operator, on nested paths: a frozen document would throw if anything wrote into it
+      await c.updateOne({ _id: 'a' }, { $inc: { n: 1, 'ops.o1.session.rgs.r.used': 2 }, $set: { 'ops.o2': { session: { v: 2 } } }, $unset: { 'ops.o1.session.v': '' }, $push: { list: 3 } })
+      expect(JSON.stringify(lent)).to.equal(snapshot)
+      const now = (await c.findOne({ _id: 'a' }, { readonly: true }))!
+      expect(now).to.deep.equal({ _id: 'a', n: 2, ops: { o1: { session: { rgs: { r: { used: 7 } } } }, o2: { session: { v: 2 } } }, list: [1, 2, 3], keep: { big: 'x' } })
+      expect(now.keep, 'untouched parts are shared, not copied').to.equal(lent.keep)
+      // a document not lent since is updated in place again (the next reader gets the new state either way)
+      await c.updateOne({ _id: 'a' }, { $inc: { n: 1 } })
+      expect((await c.findOne({ _id: 'a' }))!.n).to.equal(3)
+      expect(now.n, 'lent again by the last readonly read: still as read').to.equal(2)
+    } finally {
+      await s.close()
+    }
+  })
+
   it('migrates an expression index of an older file to an index column, and keeps the column up to date', async () => {
     const path = tempSqlitePath().file
     const raw = new Database(path)
@@ -144,3 +167,11 @@ describe('store: SQLite row cache and index columns', () => {
     }
   })
 })
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v)
+    Object.freeze(o)
+  }
+  return o
+}

@@ -3,7 +3,7 @@
  * account as read and one ChargingDataRequest, decides the rated usage, the releases and new
  * reservations, the answer and the account change. Pure; nf/chf/charging.ts applies the result.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { clone } from '../../../store/doc.ts'
 import { decideGrant, type GrantDecision } from './quota.ts'
 import { rateUsage, unitOf, zoneOf } from './rating.ts'
@@ -124,15 +124,12 @@ export function reportId(req: ChargingDataRequest, muu: MultipleUnitUsage, c: Us
     c.uplinkVolume ?? '', c.downlinkVolume ?? '', c.totalVolume ?? '', c.time ?? '', c.serviceSpecificUnits ?? '', (c.eventTimeStamps ?? []).join(','),
     own ? '' : `${req.invocationSequenceNumber}@${req.invocationTimeStamp}`,
   ]
-  return createHash('sha256').update(parts.join('|')).digest('base64url').slice(0, 22)
+  return hash('sha256', parts.join('|'), 'base64url').slice(0, 22)
 }
 
 /** Fingerprint of a whole request: identical bytes of what we act on = a retransmission. */
 export function requestFingerprint(req: ChargingDataRequest, mode: Mode): string {
-  return createHash('sha256')
-    .update(JSON.stringify([mode, req.invocationSequenceNumber, req.invocationTimeStamp, req.multipleUnitUsage ?? [], req.oneTimeEventType ?? '']))
-    .digest('base64url')
-    .slice(0, 22)
+  return hash('sha256', JSON.stringify([mode, req.invocationSequenceNumber, req.invocationTimeStamp, req.multipleUnitUsage ?? [], req.oneTimeEventType ?? '']), 'base64url').slice(0, 22)
 }
 
 function usedUnits(unit: UnitKind, c: UsedUnitContainer): number {
