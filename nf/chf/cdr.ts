@@ -3,7 +3,11 @@
  * (one record per line; ASN.1 BER can come later).
  *
  * Durability: a record is first stored in its session document (`cdrPending`, written with the op that
- * cut it), then appended to the open file and fsync'ed, and only then removed from the session. A
+ * cut it), then appended to the open file and fsync'ed, and only then removed from the session. Its
+ * listOfMultipleUnitUsage is gathered when it is written: each usage report's container is stored with
+ * its rated-usage row, tagged with the record's sequence number (so the session document does not grow
+ * with the usage; the rows are inserted before the record can be flushed, also after a crash, as
+ * reconcile() runs before start()). A
  * crash in between leaves the record pending; start() flushes every pending record. Duplicates are
  * suppressed by record id: ids already in the newest file (the only one that can hold a record written
  * just before a crash) are loaded at start.
@@ -15,6 +19,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, w
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { ChfStore, CdrRecord } from './store.ts'
+import { groupContainers } from './domain/session.ts'
 
 export interface CdrWriterOptions {
   dir: string
@@ -84,13 +89,19 @@ export class CdrWriter {
       const s = await this.o.store.getSession(ref)
       if (!s || !s.hasPendingCdr) return 0
       const fresh = (s.cdrPending ?? []).filter((r: CdrRecord) => !this.seen.has(r.recordId))
-      if (fresh.length) this.append(fresh)
+      if (fresh.length) this.append(await Promise.all(fresh.map((r) => this.withContainers(r))))
       // the version guard keeps an op that is writing the session right now from being overwritten;
       // if one wins, its copy still lists these records and the next flush skips them as seen
       const r = await this.o.store.sessions.updateOne({ _id: ref, version: s.version }, { $set: { cdrPending: [], hasPendingCdr: false } })
       if (r.matched === 1) return fresh.length
     }
     return 0
+  }
+
+  private async withContainers(r: CdrRecord): Promise<CdrRecord> {
+    if (r.listOfMultipleUnitUsage) return r
+    const ref = String(r.chargingSessionIdentifier)
+    return { ...r, listOfMultipleUnitUsage: groupContainers(await this.o.store.cdrContainers(ref, Number(r.recordSequenceNumber))) }
   }
 
   private append(records: CdrRecord[]): void {

@@ -109,7 +109,7 @@ export class ChargingService {
       ...(req.oneTimeEvent ? { oneTimeEvent: true } : {}),
       rgs: {},
       applied: [],
-      cdr: { seq: 0, openedAt: now, containers: [], volume: 0, amount: 0 },
+      cdr: { seq: 0, openedAt: now, count: 0, volume: 0, amount: 0 },
       cdrPending: [],
       hasPendingCdr: false,
     }

@@ -17,7 +17,7 @@
 import type { Collection, DocumentStore, Filter, Update } from '../../store/port.ts'
 import { DuplicateKeyError } from '../../store/port.ts'
 import type { BundleView } from './domain/types.ts'
-import type { AccountChange, AccountDoc, ApplyOutcome, RatedUsageDoc, SessionDoc, SlcSubscriptionDoc } from './domain/state.ts'
+import type { AccountChange, AccountDoc, ApplyOutcome, CdrContainer, RatedUsageDoc, SessionDoc, SlcSubscriptionDoc } from './domain/state.ts'
 
 export * from './domain/state.ts'
 
@@ -43,6 +43,7 @@ export class ChfStore {
     await this.sessions.createIndex({ fields: ['state', 'lastRequestAt'] })
     await this.sessions.createIndex({ fields: ['hasPendingCdr'] })
     await this.rated.createIndex({ fields: ['supi', 'ts'] })
+    await this.rated.createIndex({ fields: ['chargingDataRef', 'cdrSeq'] })
     await this.slc.createIndex({ fields: ['supi'] })
   }
 
@@ -125,6 +126,12 @@ export class ChfStore {
   async casSession(next: SessionDoc): Promise<boolean> {
     const r = await this.sessions.replaceOne({ _id: next._id, version: { $lt: next.version } }, next)
     return r.matched === 1
+  }
+
+  /** The CDR containers of one record of a session, in usage order (nf/chf/cdr.ts). */
+  async cdrContainers(ref: string, cdrSeq: number): Promise<CdrContainer[]> {
+    const rows = await this.rated.find({ chargingDataRef: ref, cdrSeq }, { sort: { ts: 1, _id: 1 } })
+    return rows.flatMap((r) => (r.container ? [r.container] : []))
   }
 
   async insertRated(docs: RatedUsageDoc[]): Promise<void> {

@@ -51,4 +51,49 @@ describe('chf CDR files', () => {
       rmSync(dir, { recursive: true, force: true })
     }
   })
+
+  it("gathers a record's containers from the rated rows: the session document does not grow with the usage", async () => {
+    const store = await openTestStore()
+    const dir = mkdtempSync(join(tmpdir(), 'chf-cdr-'))
+    try {
+      const { accounts, chf } = await chfServices(store)
+      const s = stubs()
+      const writer = new CdrWriter({ dir, nodeId: 'chf1', store: chf, clock: () => new Date(), log: pino({ level: 'silent' }) })
+      await writer.start()
+      const charging = new ChargingService({
+        store: chf, settings: SETTINGS, homePlmns: ['00101'], clock: () => new Date(), log: pino({ level: 'silent' }), events: s.events, outbox: s.outbox,
+        onCdrPending: async (ref) => void (await writer.flush(ref)),
+      })
+      const supi = 'imsi-001010000000084'
+      await accounts.create({ supi, plan: PLAN, openingBalance: 100_000 })
+      const { ref } = await charging.create(f5Create(supi) as any)
+      const t0 = Date.now()
+      let lsn = 0
+      const sizes: number[] = []
+      for (let i = 1; i <= 45; i++) {
+        const body = f5Update(supi, [{ rg: 1, total: 1000, requested: MB, ts: new Date(t0 + i * 1000).toISOString() }, { rg: 2, total: 2000, requested: MB, ts: new Date(t0 + i * 1000).toISOString() }]) as any
+        for (const m of body.multipleUnitUsage) m.usedUnitContainer[0].localSequenceNumber = ++lsn
+        await charging.update(ref, body)
+        sizes.push(JSON.stringify(await chf.getAccount(supi)).length)
+      }
+      await charging.release(ref, f5Update(supi, []) as any)
+      writer.close()
+      // 90 containers: a partial record at 50 (maxChangeCond), the other 40 in the final one
+      const lines = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n')).map((l) => JSON.parse(l))
+      expect(lines.map((l) => l.causeForRecordClosing)).to.deep.equal(['maxChangeCond', 'normalRelease'])
+      const containers = lines.map((l) => l.listOfMultipleUnitUsage.flatMap((u: any) => u.usedUnitContainers))
+      expect(containers.map((c) => c.length)).to.deep.equal([50, 40])
+      expect(containers.flat().map((c: any) => c.localSequenceNumber).sort((a: number, b: number) => a - b)).to.deep.equal(Array.from({ length: 90 }, (_, i) => i + 1))
+      expect(lines[0].listOfMultipleUnitUsage.map((u: any) => u.ratingGroup).sort()).to.deep.equal([1, 2])
+      const rg2 = containers[1]!.filter((c: any) => c.ratingGroup === 2)
+      expect(rg2[0]).to.include({ totalVolume: 2000, quotaManagementIndicator: 'ONLINE_CHARGING', currency: 'EUR' })
+      expect(lines.reduce((a, l) => a + l.totalRatedAmount, 0)).to.equal(lines.flatMap((l, i) => containers[i]!).reduce((a: number, c: any) => a + c.ratedAmount, 0))
+      // the account (whose op marker holds the session) stays the same size once the 64 applied report ids
+      // are kept (32 updates), while the open record gains 20 containers
+      expect(sizes[44]! - sizes[34]!).to.be.below(200)
+    } finally {
+      await store.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })

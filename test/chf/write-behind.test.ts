@@ -15,7 +15,7 @@ function row(over: Partial<SessionDoc> = {}): SessionDoc {
   const at = new Date(T0).toISOString()
   return {
     _id: 'r', supi: 'imsi-001010000000001', version: 3, state: 'OPEN', createdAt: at, updatedAt: at, lastRequestAt: at, zone: 'home',
-    rgs: {}, applied: [], cdr: { seq: 0, openedAt: at, containers: [], volume: 0, amount: 0 }, cdrPending: [], hasPendingCdr: false,
+    rgs: {}, applied: [], cdr: { seq: 0, openedAt: at, count: 0, volume: 0, amount: 0 }, cdrPending: [], hasPendingCdr: false,
     nextExpiry: new Date(T0 + 3600_000).toISOString(), ...over,
   }
 }

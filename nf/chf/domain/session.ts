@@ -277,18 +277,21 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
     st.lastReportAt = end.toISOString()
     st.usedUnits += units
     st.amount += amount
-    rated.push({
-      _id: `${s._id}:${id}`, supi: s.supi, ratingGroup: st.ratingGroup, chargingDataRef: s._id, unit: st.unit, units,
-      uplinkVolume: c.uplinkVolume ?? 0, downlinkVolume: c.downlinkVolume ?? 0, bundleUnits: r.bundleUnits, amount,
-      currency: acct.currency, ts: end.toISOString(), zone: next.zone, ...(r.unratedUnits ? { unrated: r.unratedUnits } : {}),
-    })
     const container: CdrContainer = {
       ratingGroup: st.ratingGroup, localSequenceNumber: c.localSequenceNumber, triggerTimestamp: end.toISOString(),
       uplinkVolume: c.uplinkVolume, downlinkVolume: c.downlinkVolume, totalVolume: c.totalVolume, time: c.time,
       serviceSpecificUnits: c.serviceSpecificUnits, triggers: c.triggers, quotaManagementIndicator: c.quotaManagementIndicator,
       ratedAmount: amount, bundleUnits: r.bundleUnits, currency: acct.currency, zone: next.zone,
     }
-    next.cdr.containers.push(clone(container))
+    // The CDR container goes with the rated row, tagged with the record it belongs to: the session only
+    // counts them (the CDR writer gathers a record's containers from the rated rows, nf/chf/cdr.ts).
+    rated.push({
+      _id: `${s._id}:${id}`, supi: s.supi, ratingGroup: st.ratingGroup, chargingDataRef: s._id, unit: st.unit, units,
+      uplinkVolume: c.uplinkVolume ?? 0, downlinkVolume: c.downlinkVolume ?? 0, bundleUnits: r.bundleUnits, amount,
+      currency: acct.currency, ts: end.toISOString(), zone: next.zone, ...(r.unratedUnits ? { unrated: r.unratedUnits } : {}),
+      cdrSeq: next.cdr.seq, container: clone(container),
+    })
+    next.cdr.count = containerCount(next.cdr) + 1
     next.cdr.volume += st.unit === 'VOLUME' ? units : 0
     next.cdr.amount += amount
     ratedEvents.push({ ratingGroup: st.ratingGroup, unit: st.unit, units, bundleUnits: r.bundleUnits, amount, currency: acct.currency, zone: next.zone, ts: end.toISOString() })
@@ -404,9 +407,9 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
   // partial record on volume/time limits, final record on close (TS 32.298 causeForRecordClosing)
   const opened = Date.parse(next.cdr.openedAt)
   if (next.state === 'CLOSED') cutRecord(next, now, mode === 'release' ? 'normalRelease' : mode === 'stale' ? 'abnormalRelease' : 'oneTimeEvent', acct, cfg)
-  else if (next.cdr.containers.length > 0) {
+  else if (containerCount(next.cdr) > 0) {
     // partial records: volume limit, time limit, or too many containers (keeps the session document small)
-    const cause = next.cdr.volume >= cfg.partialVolume ? 'volumeLimit' : now.getTime() - opened >= cfg.partialTime * 1000 ? 'timeLimit' : next.cdr.containers.length >= MAX_CONTAINERS ? 'maxChangeCond' : undefined
+    const cause = next.cdr.volume >= cfg.partialVolume ? 'volumeLimit' : now.getTime() - opened >= cfg.partialTime * 1000 ? 'timeLimit' : containerCount(next.cdr) >= MAX_CONTAINERS ? 'maxChangeCond' : undefined
     if (cause) cutRecord(next, now, cause, acct, cfg)
   }
 
@@ -457,7 +460,9 @@ export function cutRecord(s: SessionDoc, now: Date, cause: string, acct: Account
     recordSequenceNumber: s.cdr.seq,
     partialRecord: cause !== 'normalRelease' && cause !== 'oneTimeEvent' ? true : s.cdr.seq > 0,
     causeForRecordClosing: cause,
-    listOfMultipleUnitUsage: groupContainers(s.cdr.containers),
+    // filled in from the rated rows by the CDR writer; a session written before containers moved there
+    // still carries its own
+    ...(s.cdr.containers?.length ? { listOfMultipleUnitUsage: groupContainers(s.cdr.containers) } : {}),
     totalRatedAmount: s.cdr.amount,
     currency: acct.currency,
     planId: acct.planId,
@@ -465,10 +470,16 @@ export function cutRecord(s: SessionDoc, now: Date, cause: string, acct: Account
   }
   s.cdrPending = [...(s.cdrPending ?? []), clone(record)]
   s.hasPendingCdr = true
-  s.cdr = { seq: s.cdr.seq + 1, openedAt: now.toISOString(), containers: [], volume: 0, amount: 0 }
+  s.cdr = { seq: s.cdr.seq + 1, openedAt: now.toISOString(), count: 0, volume: 0, amount: 0 }
 }
 
-function groupContainers(cs: CdrContainer[]): Record<string, unknown>[] {
+/** Containers in the current record (older session documents kept them in a list). */
+function containerCount(cdr: SessionDoc['cdr']): number {
+  return cdr.count ?? cdr.containers?.length ?? 0
+}
+
+/** TS 32.298 listOfMultipleUnitUsage: the containers grouped by rating group, in the order given. */
+export function groupContainers(cs: CdrContainer[]): Record<string, unknown>[] {
   const by = new Map<number, CdrContainer[]>()
   for (const c of cs) by.set(c.ratingGroup, [...(by.get(c.ratingGroup) ?? []), c])
   return [...by].map(([ratingGroup, usedUnitContainers]) => ({ ratingGroup, usedUnitContainers }))

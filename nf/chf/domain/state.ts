@@ -126,7 +126,12 @@ export interface SessionDoc extends Record<string, unknown> {
   last?: { fp: string; isn: number; answer: unknown; status: number }
   /** Earliest reservation expiry (sweeper index); absent when nothing is reserved. */
   nextExpiry?: string
-  cdr: { seq: number; openedAt: string; containers: CdrContainer[]; volume: number; amount: number }
+  /**
+   * The CHF-CDR being built: its sequence number, opening time, how many containers it has (they are in
+   * the rated rows with this `cdrSeq`), volume and amount. `containers`: documents written before the
+   * containers moved to the rated rows.
+   */
+  cdr: { seq: number; openedAt: string; count?: number; containers?: CdrContainer[]; volume: number; amount: number }
   /** CDRs cut but not yet written to a file. */
   cdrPending: CdrRecord[]
   hasPendingCdr: boolean
@@ -150,6 +155,9 @@ export interface RatedUsageDoc extends Record<string, unknown> {
   ts: string
   zone: string
   unrated?: number
+  /** The CHF-CDR of the session this usage belongs to (recordSequenceNumber), and its container there. */
+  cdrSeq?: number
+  container?: CdrContainer
 }
 
 export interface SlcSubscriptionDoc extends Record<string, unknown> {
