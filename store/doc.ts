@@ -127,7 +127,7 @@ export function setPath(doc: Doc, path: string, value: unknown): void {
   holderOf(doc, path, true, (o) => o)![lastSeg(path)] = value
 }
 
-function applyWith(doc: Doc, update: Update, inserting: boolean, own: (o: Record<string, unknown>) => Record<string, unknown>): void {
+function applyWith(doc: Doc, update: Update, inserting: boolean, own: (o: Record<string, unknown>) => Record<string, unknown>, adopt = false): void {
   for (const key of Object.keys(update)) {
     if (!['$set', '$unset', '$inc', '$push', '$setOnInsert'].includes(key)) {
       throw new Error(`unsupported update operator ${key}`)
@@ -138,8 +138,9 @@ function applyWith(doc: Doc, update: Update, inserting: boolean, own: (o: Record
   const set = (p: string, v: unknown) => {
     holderOf(doc, p, true, own)![lastSeg(p)] = v
   }
-  for (const [p, v] of Object.entries(update.$set ?? {})) set(p, clone(v))
-  if (inserting) for (const [p, v] of Object.entries(update.$setOnInsert ?? {})) set(p, clone(v))
+  const copy = adopt ? <V>(v: V) => v : clone
+  for (const [p, v] of Object.entries(update.$set ?? {})) set(p, copy(v))
+  if (inserting) for (const [p, v] of Object.entries(update.$setOnInsert ?? {})) set(p, copy(v))
   for (const p of Object.keys(update.$unset ?? {})) {
     const parent = holderOf(doc, p, false, own)
     const last = lastSeg(p)
@@ -158,14 +159,14 @@ function applyWith(doc: Doc, update: Update, inserting: boolean, own: (o: Record
     const cur = getPath(doc, p)
     if (cur !== undefined && !Array.isArray(cur)) throw new Error(`cannot apply $push to non-array field ${p}`)
     const items = isOperatorObject(v) && Array.isArray(v.$each) ? v.$each : [v]
-    set(p, [...((cur as unknown[] | undefined) ?? []), ...clone(items)])
+    set(p, [...((cur as unknown[] | undefined) ?? []), ...copy(items)])
   }
   if (id !== undefined && doc._id !== id) throw new Error('the _id field cannot be changed')
 }
 
-/** Applies $set/$unset/$inc/$push (and $setOnInsert when inserting) in place; values are copied in. */
-export function applyUpdate(doc: Doc, update: Update, inserting: boolean): void {
-  applyWith(doc, update, inserting, (o) => o)
+/** Applies $set/$unset/$inc/$push (and $setOnInsert when inserting) in place; values are copied in unless `adopt`. */
+export function applyUpdate(doc: Doc, update: Update, inserting: boolean, adopt = false): void {
+  applyWith(doc, update, inserting, (o) => o, adopt)
 }
 
 /**
@@ -173,7 +174,7 @@ export function applyUpdate(doc: Doc, update: Update, inserting: boolean): void 
  * the updated document, which shares every object the update does not touch with `doc` (only the objects
  * on the updated paths are copied, shallowly). The shared parts must stay unchanged from now on.
  */
-export function applyUpdateShared(doc: Doc, update: Update): Doc {
+export function applyUpdateShared(doc: Doc, update: Update, adopt = false): Doc {
   const root: Doc = { ...doc }
   const mine = new Set<object>([root])
   applyWith(root, update, false, (o) => {
@@ -181,7 +182,7 @@ export function applyUpdateShared(doc: Doc, update: Update): Doc {
     const copy = (Array.isArray(o) ? o.slice() : { ...o }) as Record<string, unknown>
     mine.add(copy)
     return copy
-  })
+  }, adopt)
   return root
 }
 

@@ -52,6 +52,11 @@ export interface FindOneOptions {
 
 export interface UpdateOptions {
   upsert?: boolean
+  /**
+   * The update's values become the store's own instead of being copied in: the caller never changes them
+   * (nor anything in them) afterwards, and they are plain JSON values (no undefined, no Dates).
+   */
+  adopt?: boolean
 }
 
 export interface FindOneAndUpdateOptions extends UpdateOptions {

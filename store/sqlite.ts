@@ -319,7 +319,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
    * Update-or-upsert of the first match, inside the caller's transaction. `keep` says which document
    * the caller returns (as a copy); the other is not built.
    */
-  private updateFirst(filter: Filter, update: Update, upsert: boolean, keep: 'none' | 'before' | 'after') {
+  private updateFirst(filter: Filter, update: Update, upsert: boolean, keep: 'none' | 'before' | 'after', adopt = false) {
     const row = this.first(filter)
     if (row) {
       const before = keep === 'before' ? clone(row.doc) : null
@@ -330,8 +330,8 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       // A document lent to a readonly reader is not changed: the update builds a new one sharing its
       // untouched parts.
       let after = row.doc
-      if (row.lent) after = applyUpdateShared(after, update)
-      else applyUpdate(after, update, false)
+      if (row.lent) after = applyUpdateShared(after, update, adopt)
+      else applyUpdate(after, update, false, adopt)
       const text = JSON.stringify(after)
       const modified = text !== row.text ? 1 : 0
       if (modified) this.write(row.rowid, after, text, old)
@@ -411,7 +411,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
 
   private async _updateOne(filter: Filter, update: Update, opts: UpdateOptions = {}): Promise<UpdateResult> {
     return this.store.tx(() => {
-      const { matched, modified, upsertedId } = this.updateFirst(filter, update, !!opts.upsert, 'none')
+      const { matched, modified, upsertedId } = this.updateFirst(filter, update, !!opts.upsert, 'none', !!opts.adopt)
       return upsertedId ? { matched, modified, upsertedId } : { matched, modified }
     })
   }

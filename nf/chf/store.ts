@@ -100,7 +100,9 @@ export class ChfStore {
       unset[`ops.${k}`] = ''
       add('pendingOps', -1)
     }
-    const r = await this.accounts.updateOne(filter, { ...extra, $inc: inc, $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) })
+    // adopt: the marker (the op's next session) and the other values are built for this update and never
+    // changed afterwards, so the store keeps them instead of copying them in
+    const r = await this.accounts.updateOne(filter, { ...extra, $inc: inc, $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { adopt: true })
     if (r.matched === 1) return { kind: 'applied' }
     const acct = await this.accounts.findOne({ _id: supi })
     if (!acct) return { kind: 'no-account' }

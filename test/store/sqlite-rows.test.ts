@@ -97,6 +97,29 @@ describe('store: SQLite row cache and index columns', () => {
     }
   })
 
+  it('adopt: the values of an update become the cached document\'s own (no copy in); the row holds the same', async () => {
+    const path = tempSqlitePath().file
+    const s = createSqliteStore(path, { synchronous: 'NORMAL' })
+    try {
+      const c = s.collection('d')
+      await c.insertOne({ _id: 'a', ops: {} })
+      const marker = { session: { v: 2, rgs: { r: { used: 1 } } } }
+      await c.updateOne({ _id: 'a' }, { $set: { 'ops.m': marker } }, { adopt: true })
+      const got = (await c.findOne({ _id: 'a' }, { readonly: true }))!
+      expect((got.ops as Record<string, unknown>).m).to.equal(marker)
+      // without adopt the value is copied in
+      const other = { x: 1 }
+      await c.updateOne({ _id: 'a' }, { $set: { other } })
+      expect((await c.findOne({ _id: 'a' }, { readonly: true }))!.other).to.not.equal(other)
+      // what another connection reads from the file is the same document
+      const b = createSqliteStore(path, { synchronous: 'NORMAL' })
+      expect(await b.collection('d').findOne({ _id: 'a' })).to.deep.equal({ _id: 'a', ops: { m: marker }, other })
+      await b.close()
+    } finally {
+      await s.close()
+    }
+  })
+
   it('migrates an expression index of an older file to an index column, and keeps the column up to date', async () => {
     const path = tempSqlitePath().file
     const raw = new Database(path)
