@@ -188,13 +188,16 @@ export function applyUpdateShared(doc: Doc, update: Update, adopt = false): Doc 
 
 /** Mongo refuses an update that touches one path twice (or a path and its parent): so do we. */
 function checkConflicts(update: Update): void {
-  const paths = Object.values(update).flatMap((fields) => Object.keys(fields ?? {}))
-  for (let i = 0; i < paths.length; i++) {
-    for (let j = i + 1; j < paths.length; j++) {
-      const [a, b] = [paths[i]!, paths[j]!]
-      if (a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`)) {
-        throw new Error(`Updating the path '${a}' would create a conflict at '${b}'`)
-      }
+  const seen = new Set<string>()
+  for (const fields of Object.values(update)) for (const p of Object.keys(fields ?? {})) {
+    if (seen.has(p)) throw new Error(`Updating the path '${p}' would create a conflict at '${p}'`)
+    seen.add(p)
+  }
+  for (const p of seen) {
+    // a path and one of its parents (each proper prefix ending before a '.')
+    for (let i = p.indexOf('.'); i > 0; i = p.indexOf('.', i + 1)) {
+      const parent = p.slice(0, i)
+      if (seen.has(parent)) throw new Error(`Updating the path '${parent}' would create a conflict at '${p}'`)
     }
   }
 }

@@ -132,7 +132,10 @@ export function runConformance(t: Target): void {
       // Two operators on one path (or a path and its parent) are refused, as Mongo does.
       await rejectsWith(c.updateOne({ _id: 'u' }, { $set: { a: 1 }, $inc: { a: 1 } }), Error)
       await rejectsWith(c.updateOne({ _id: 'u' }, { $set: { b: {} }, $unset: { 'b.c': '' } }), Error)
+      await rejectsWith(c.updateOne({ _id: 'u' }, { $set: { 'b-x': 1, 'b.c.d': 2 }, $unset: { b: '' } }), Error)
       expect((await c.findOne({ _id: 'u' }))!.a).to.equal(5)
+      // a shared prefix that is not a parent is no conflict
+      expect(await c.updateOne({ _id: 'u' }, { $set: { bc: 1, 'b.cc': 1 } })).to.deep.equal({ matched: 1, modified: 1 })
     })
 
     it('updateMany and replaceOne', async () => {
