@@ -129,6 +129,27 @@ export function toBundle(b: BundleInput, now: string): BundleDoc {
   return out
 }
 
+/** How long an AccountService call's idempotency record is kept (a retry after that is a new call). */
+export const IDEMPOTENCY_RETENTION_MS = 30 * 86_400_000
+/** At most this many idempotency records per account (the newest). */
+export const IDEMPOTENCY_MAX_RECORDS = 200
+
+/**
+ * The `$unset` that prunes an account's idempotency records older than the retention, and the oldest
+ * beyond the cap, keeping `keep` (the call being made). Every charging update serialises the account
+ * document, so records must not pile up for the account's lifetime (a daily top-up would add 70 KB a year).
+ */
+export function staleIdempotencyRecords(a: AccountDoc | null, now: Date, keep: string): Record<string, ''> {
+  const out: Record<string, ''> = {}
+  const cutoff = new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS).toISOString()
+  const recs = Object.entries(a?.idem ?? {}).filter(([k]) => k !== keep)
+  recs.sort((x, y) => String(y[1]?.at ?? '').localeCompare(String(x[1]?.at ?? '')))
+  recs.forEach(([k, r], i) => {
+    if (i >= IDEMPOTENCY_MAX_RECORDS - 1 || String(r?.at ?? '') < cutoff) out[`idem.${k}`] = ''
+  })
+  return out
+}
+
 function idemKey(k: string | undefined): string {
   return 'k_' + (k || randomUUID()).replace(/[%.$]/g, (c) => '%' + c.charCodeAt(0).toString(16))
 }
@@ -202,7 +223,9 @@ export class AccountService {
     if (n === 0) throw new AccountError('INVALID_ARGUMENT', 'amount must not be 0')
     const key = idemKey(opts.idempotencyKey)
     const transactionId = randomUUID()
+    const prune = staleIdempotencyRecords(await this.d.store.getAccount(supi, true), this.d.clock(), key)
     const r = await this.d.store.applyChange(supi, { opId: key, money: { balance: n, reserved: 0 }, bundles: {}, ...(n < 0 ? { moneyGuard: -n } : {}) }, this.now(), {
+      ...(Object.keys(prune).length ? { $unset: prune } : {}),
       $set: { [`idem.${key}`]: { at: this.now(), transactionId, kind: opts.kind, amount: n, ...(opts.reason ? { reason: opts.reason } : {}), ...(opts.operator ? { operator: opts.operator } : {}), ...(opts.reference ? { reference: opts.reference } : {}) } },
     })
     if (r.kind === 'no-account') throw new AccountError('NOT_FOUND', `no account for ${supi}`)
@@ -218,9 +241,10 @@ export class AccountService {
     const bundle = toBundle(b, this.now())
     const k = bundleKey(bundle.id)
     const key = idemKey(idempotencyKey)
+    const prune = staleIdempotencyRecords(await this.d.store.getAccount(supi, true), this.d.clock(), key)
     const r = await this.d.store.accounts.updateOne(
       { _id: supi, [`idem.${key}`]: { $exists: false }, [`bundles.${k}`]: { $exists: false } },
-      { $set: { [`bundles.${k}`]: bundle, [`idem.${key}`]: { at: this.now(), transactionId: randomUUID() }, updatedAt: this.now() }, $inc: { version: 1 } },
+      { $set: { [`bundles.${k}`]: bundle, [`idem.${key}`]: { at: this.now(), transactionId: randomUUID() }, updatedAt: this.now() }, $inc: { version: 1 }, ...(Object.keys(prune).length ? { $unset: prune } : {}) },
     )
     const account = await this.get(supi)
     if (r.matched === 0) {
@@ -236,9 +260,10 @@ export class AccountService {
   async removeBundle(supi: string, bundleId: string, idempotencyKey?: string): Promise<AccountDoc> {
     const k = bundleKey(bundleId)
     const key = idemKey(idempotencyKey)
+    const prune = staleIdempotencyRecords(await this.d.store.getAccount(supi, true), this.d.clock(), key)
     const r = await this.d.store.accounts.updateOne(
       { _id: supi, [`idem.${key}`]: { $exists: false }, [`bundles.${k}`]: { $exists: true } },
-      { $unset: { [`bundles.${k}`]: '' }, $set: { [`idem.${key}`]: { at: this.now(), transactionId: randomUUID() }, updatedAt: this.now() }, $inc: { version: 1 } },
+      { $unset: { [`bundles.${k}`]: '', ...prune }, $set: { [`idem.${key}`]: { at: this.now(), transactionId: randomUUID() }, updatedAt: this.now() }, $inc: { version: 1 } },
     )
     const account = await this.get(supi)
     if (r.matched === 0) {
@@ -259,7 +284,7 @@ export class AccountService {
       const plan = toPlan(p, planId || p?.planId || a.planId)
       const now = this.now()
       const set: Record<string, unknown> = { plan, planId: plan.planId, creditLimit: plan.creditLimit, updatedAt: now, [`idem.${key}`]: { at: now, transactionId: randomUUID() } }
-      const unset: Record<string, unknown> = {}
+      const unset: Record<string, unknown> = { ...staleIdempotencyRecords(a, this.d.clock(), key) }
       // Old plan bundles go even while reserved: a session's later release skips a bundle that no longer
       // exists (its guard would never match). A bundle replaced under the same id keeps its reservations.
       for (const [k, b] of Object.entries(a.bundles ?? {})) if ((b.source ?? 'PLAN') === 'PLAN') unset[`bundles.${k}`] = ''
