@@ -7,7 +7,7 @@
  * one thread. Latency percentiles come from h2load's per-request --log-file.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -130,7 +130,17 @@ async function main() {
   }
   checkH2load()
   const scenario = await loadScenario(name)
+  // One folder for this run: h2load's logs, and (TMPDIR of the servers) the scenario's stores; removed at the end.
   const dir = mkdtempSync(path.join(tmpdir(), `mvno-bench-${name}-`))
+  process.env.TMPDIR = dir
+  try {
+    await measure(name, scenario, dir, values)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function measure(name: string, scenario: Awaited<ReturnType<typeof loadScenario>>, dir: string, values: { requests?: string; clients?: string; streams?: string; rounds?: string }) {
   const requests = Number(values.requests)
   const clients = Number(values.clients)
   const streams = Number(values.streams)
@@ -201,7 +211,7 @@ async function main() {
   writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ scenario: name, date: new Date().toISOString(), requests, clients, streams, rounds, pairedRatios, ratio: mainRatio, rows }, null, 2))
   if (rows.some((r) => r.m.failed > 0)) {
     console.error('\nsome requests were not answered 2xx: the figures above are not valid')
-    process.exit(1)
+    process.exitCode = 1
   }
 }
 
