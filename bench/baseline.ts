@@ -18,6 +18,6 @@ server.on('stream', (stream) => {
 })
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo
-  process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${port}` }) + '\n')
+  process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${port}`, pid: process.pid }) + '\n')
 })
 process.on('SIGTERM', () => server.close(() => process.exit(0)))

@@ -12,7 +12,7 @@ if (phase) {
   if (!p) throw new Error(`scenario ${name} has no phase ${phase}`)
   out = { url: target.url, ...(await p.target(target)) }
 }
-process.stdout.write(JSON.stringify(out) + '\n')
+process.stdout.write(JSON.stringify({ ...out, pid: process.pid }) + '\n')
 process.on('SIGTERM', () => {
   stop().finally(() => process.exit(0))
 })

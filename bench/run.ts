@@ -27,6 +27,8 @@ interface Target {
   clients?: number
   streams?: number
   oneShot?: boolean
+  /** The server process (its CPU time is read from /proc around each h2load run). */
+  pid?: number
 }
 
 interface Measurement {
@@ -35,6 +37,20 @@ interface Measurement {
   p99ms: number
   ok: number
   failed: number
+  /** CPU time (user + system, all threads) the server process spent per request; NaN where /proc is not readable. */
+  cpuUs: number
+}
+
+/** CPU time of a process so far, in µs (Linux /proc; utime + stime in clock ticks, assumed 100 Hz). */
+function cpuTimeUs(pid: number | undefined): number {
+  if (!pid) return NaN
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) * 10_000
+  } catch {
+    return NaN
+  }
 }
 
 async function spawnServer(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; target: Target }> {
@@ -75,7 +91,9 @@ function h2load(t: Target, requests: number, clients: number, streams: number, d
   if (t.method !== 'GET' && t.method !== 'POST') args.push('-H', `:method: ${t.method}`)
   if (t.method === 'POST' && t.body === undefined) args.push('-H', ':method: POST')
   for (const [k, v] of Object.entries(t.headers ?? {})) args.push('-H', `${k}: ${v}`)
+  const cpu0 = cpuTimeUs(t.pid)
   const out = execFileSync('h2load', args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })
+  const cpuUs = (cpuTimeUs(t.pid) - cpu0) / requests
   const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1] ?? NaN)
   const lat: number[] = []
   let ok = 0
@@ -90,7 +108,7 @@ function h2load(t: Target, requests: number, clients: number, streams: number, d
   }
   lat.sort((a, b) => a - b)
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? NaN
-  return { rps, p50ms: pct(50), p99ms: pct(99), ok, failed }
+  return { rps, p50ms: pct(50), p99ms: pct(99), ok, failed, cpuUs }
 }
 
 function median(xs: number[]): number {
@@ -147,6 +165,9 @@ async function measure(name: string, scenario: Awaited<ReturnType<typeof loadSce
   const rounds = Math.max(1, Number(values.rounds))
   const rows: Array<{ name: string; m: Measurement }> = []
   const pairedRatios: number[] = []
+  // Server CPU time per request, baseline ÷ scenario, per pair: less sensitive than req/s to a busy neighbour
+  // taking the cores (what one scenario request costs in bare requests' CPU, inverted like the req/s ratio).
+  const cpuRatios: number[] = []
 
   // The baseline stays up for the whole run. The main measurement alternates scenario and baseline
   // `rounds` times and reports medians (a 2-core machine drifts by 2x between minutes); the ratio is
@@ -162,7 +183,7 @@ async function measure(name: string, scenario: Awaited<ReturnType<typeof loadSce
         const t = s.target
         const label = phase ? `${name}:${phase}` : name
         if (!baseTarget) {
-          baseTarget = { ...t, url: base.target.url, paths: [t.paths[0]], oneShot: false }
+          baseTarget = { ...t, url: base.target.url, pid: base.target.pid, paths: [t.paths[0]], oneShot: false }
           h2load(baseTarget, 2000, clients, streams, dir) // baseline warm-up
         }
         if (t.oneShot) {
@@ -182,6 +203,7 @@ async function measure(name: string, scenario: Awaited<ReturnType<typeof loadSce
           mine.push(h2load(t, n, t.clients ?? clients, t.streams ?? streams, dir))
           theirs.push(h2load(baseTarget, requests, clients, streams, dir))
           pairedRatios.push(mine[r].rps / theirs[r].rps)
+          cpuRatios.push(theirs[r].cpuUs / mine[r].cpuUs)
         }
         rows.push({ name: label, m: medianByRps(mine) })
         baseline = medianByRps(theirs)
@@ -197,18 +219,20 @@ async function measure(name: string, scenario: Awaited<ReturnType<typeof loadSce
 
   console.log(`\n${scenario.name}: ${scenario.description}`)
   console.log(`h2load -n ${requests} -c ${clients} -m ${streams} -t 1, node ${process.version}; ${rounds} alternating rounds, medians\n`)
-  console.log('run'.padEnd(32) + 'req/s'.padStart(10) + 'p50 ms'.padStart(10) + 'p99 ms'.padStart(10) + 'non-2xx'.padStart(9) + '  ratio req/s  ratio p99')
+  console.log('run'.padEnd(32) + 'req/s'.padStart(10) + 'p50 ms'.padStart(10) + 'p99 ms'.padStart(10) + 'non-2xx'.padStart(9) + '  ratio req/s  ratio p99' + '  cpu µs/req'.padStart(13))
   for (const r of rows) {
     const ratio = (r.name === name ? mainRatio : r.m.rps / baseline!.rps).toFixed(2)
     const p99r = (r.m.p99ms / baseline!.p99ms).toFixed(2)
     console.log(
-      r.name.padEnd(32) + r.m.rps.toFixed(0).padStart(10) + r.m.p50ms.toFixed(2).padStart(10) + r.m.p99ms.toFixed(2).padStart(10) + String(r.m.failed).padStart(9) + `  ${ratio.padStart(11)}  ${p99r.padStart(9)}`,
+      r.name.padEnd(32) + r.m.rps.toFixed(0).padStart(10) + r.m.p50ms.toFixed(2).padStart(10) + r.m.p99ms.toFixed(2).padStart(10) + String(r.m.failed).padStart(9) + `  ${ratio.padStart(11)}  ${p99r.padStart(9)}` + (Number.isFinite(r.m.cpuUs) ? r.m.cpuUs.toFixed(0) : '-').padStart(13),
     )
   }
   console.log(`\npaired ratios (scenario / baseline, back to back): ${pairedRatios.map((x) => x.toFixed(2)).join(' ')}; median ${mainRatio.toFixed(2)}`)
+  const cpuRatio = median(cpuRatios)
+  if (Number.isFinite(cpuRatio)) console.log(`server CPU per request, baseline / scenario (same pairs): ${cpuRatios.map((x) => x.toFixed(2)).join(' ')}; median ${cpuRatio.toFixed(2)}`)
   const resultsDir = path.resolve(here, 'results')
   mkdirSync(resultsDir, { recursive: true })
-  writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ scenario: name, date: new Date().toISOString(), requests, clients, streams, rounds, pairedRatios, ratio: mainRatio, rows }, null, 2))
+  writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ scenario: name, date: new Date().toISOString(), requests, clients, streams, rounds, pairedRatios, ratio: mainRatio, cpuRatios, cpuRatio, rows }, null, 2))
   if (rows.some((r) => r.m.failed > 0)) {
     console.error('\nsome requests were not answered 2xx: the figures above are not valid')
     process.exitCode = 1
