@@ -4,7 +4,7 @@
  * reads rows needs it. These tests pin what may and may not stay in the marker.
  */
 import { expect } from 'chai'
-import { openTestStore } from '../helpers/store.ts'
+import { mongoAvailable, openTestStore, type StoreKind } from '../helpers/store.ts'
 import { rowWriteNeeded } from '../../nf/chf/charging.ts'
 import { currentSession, liveMarkerOf, type SessionDoc } from '../../nf/chf/store.ts'
 import { chfServices, f5Create, f5Update, MB, PLAN } from './fixtures.ts'
@@ -20,7 +20,7 @@ function row(over: Partial<SessionDoc> = {}): SessionDoc {
   }
 }
 
-describe('chf session rows written behind', () => {
+describe('chf session rows written behind: rowWriteNeeded', () => {
   it('rowWriteNeeded: close, pending CDR, an earlier expiry, or a row a minute behind', () => {
     const r = row()
     const later = (ms: number, over: Partial<SessionDoc> = {}) => row({ version: 4, lastRequestAt: new Date(T0 + ms).toISOString(), nextExpiry: new Date(T0 + ms + 3600_000).toISOString(), ...over })
@@ -35,107 +35,112 @@ describe('chf session rows written behind', () => {
     // nothing reserved any more: the row's earlier expiry only makes the sweeper look once, which rewrites it
     expect(rowWriteNeeded(r, later(1000, { nextExpiry: undefined }))).to.equal(false)
   })
-
-  it('steady updates leave the row behind and charge from the marker; release writes the final row; the account adds up', async () => {
-    const store = await openTestStore()
-    const now = { t: T0 }
-    try {
-      const { charging, accounts, chf } = await chfServices(store, () => new Date(now.t))
-      const supi = 'imsi-001010000000081'
-      await accounts.create({ supi, plan: PLAN, openingBalance: 1000 })
-      const { ref } = await charging.create(f5Create(supi) as any)
-      const ts = (s: number) => new Date(T0 + s * 1000).toISOString()
-      now.t = T0 + 1000
-      await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any) // first grant: expiry appears → row written
-      const written = (await chf.getSession(ref))!
-      for (let i = 1; i <= 5; i++) {
-        now.t = T0 + (1 + i) * 1000
-        await charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: ts(1 + i), requested: MB }]) as any)
-      }
-      const rowNow = (await chf.getSession(ref))!
-      const acct = (await chf.getAccount(supi))!
-      const live = liveMarkerOf(acct, ref)!
-      expect(rowNow.version, 'row not rewritten by steady updates').to.equal(written.version)
-      expect(live.session.version).to.equal(written.version + 5)
-      expect(Object.keys(acct.ops)).to.have.length(1)
-      const cur = currentSession(rowNow, acct)
-      expect(cur.rgs.rg_2!.usedUnits).to.equal(5 * MB)
-      expect(acct.balance).to.equal(1000 - 5 * 5)
-      expect(acct.reserved).to.equal(cur.rgs.rg_2!.reservation!.money)
-      // a replay of the last update is recognised from the marker's stored answer: nothing charged
-      await charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: ts(6), requested: MB }]) as any)
-      expect((await chf.getAccount(supi))!.balance).to.equal(1000 - 25)
-      // (rated rows were inserted as each op settled, not when the row is written)
-      expect(await chf.rated.count({ chargingDataRef: ref })).to.equal(5)
-
-      now.t = T0 + 10_000
-      await charging.release(ref, f5Update(supi, [{ rg: 2, total: MB / 2, ts: ts(10) }]) as any)
-      const closed = (await chf.getSession(ref))!
-      const after = (await chf.getAccount(supi))!
-      expect(closed.state).to.equal('CLOSED')
-      expect(closed.version).to.equal(live.session.version + 1)
-      expect(closed.rgs.rg_2!.usedUnits).to.equal(5.5 * MB)
-      expect(after.pendingOps).to.equal(0)
-      expect(after.reserved).to.equal(0)
-      expect(after.balance).to.equal(1000 - 25 - 5)
-    } finally {
-      await store.close()
-    }
-  })
-
-  it('the stale sweeper does not close a session whose row is behind but whose consumer is still talking', async () => {
-    const store = await openTestStore()
-    const now = { t: T0 }
-    try {
-      const { charging, accounts, chf } = await chfServices(store, () => new Date(now.t))
-      const supi = 'imsi-001010000000082'
-      await accounts.create({ supi, plan: PLAN, openingBalance: 1000 })
-      const { ref } = await charging.create(f5Create(supi) as any)
-      now.t = T0 + 1000
-      await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any)
-      now.t = T0 + 40_000
-      await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any) // stays in the marker (row 39 s behind)
-      expect((await chf.getSession(ref))!.lastRequestAt).to.equal(new Date(T0 + 1000).toISOString())
-      now.t = T0 + 60_000
-      // idle limit 30 s: the row (last request at +1 s) looks silent, the session (last request at +40 s) is not
-      expect(await charging.closeStaleSessions(30_000)).to.equal(0)
-      const caught = (await chf.getSession(ref))!
-      expect(caught.state).to.equal('OPEN')
-      expect(caught.lastRequestAt, 'the row was brought up to date').to.equal(new Date(T0 + 40_000).toISOString())
-      now.t = T0 + 80_000
-      expect(await charging.closeStaleSessions(30_000)).to.equal(1)
-      expect((await chf.getSession(ref))!.state).to.equal('CLOSED')
-      expect((await chf.getAccount(supi))!.reserved).to.equal(0)
-    } finally {
-      await store.close()
-    }
-  })
-
-  it('a marker this process did not settle (a crash, another instance) is rolled forward before the next op', async () => {
-    const store = await openTestStore()
-    const now = { t: T0 }
-    try {
-      const first = await chfServices(store, () => new Date(now.t))
-      const supi = 'imsi-001010000000083'
-      await first.accounts.create({ supi, plan: PLAN, openingBalance: 1000 })
-      const { ref } = await first.charging.create(f5Create(supi) as any)
-      now.t = T0 + 1000
-      await first.charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any)
-      now.t = T0 + 2000
-      await first.charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: new Date(now.t).toISOString(), requested: MB }]) as any)
-      const marker = liveMarkerOf((await first.chf.getAccount(supi))!, ref)!
-      expect((await first.chf.getSession(ref))!.version).to.be.below(marker.session.version)
-      // a second service over the same store (a restarted process) settles nothing itself
-      const second = await chfServices(store, () => new Date(now.t))
-      now.t = T0 + 3000
-      await second.charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: new Date(now.t).toISOString(), requested: MB }]) as any)
-      const rowAfter = (await second.chf.getSession(ref))!
-      expect(rowAfter.version, 'rolled forward: the row holds the marker it found').to.be.at.least(marker.session.version)
-      const acct = (await second.chf.getAccount(supi))!
-      expect(acct.balance).to.equal(1000 - 10)
-      expect(currentSession(rowAfter, acct).rgs.rg_2!.usedUnits).to.equal(2 * MB)
-    } finally {
-      await store.close()
-    }
-  })
 })
+
+for (const kind of ['sqlite', ...(mongoAvailable() ? ['mongodb'] : [])] as StoreKind[]) {
+  describe(`chf session rows written behind (${kind})`, () => {
+
+    it('steady updates leave the row behind and charge from the marker; release writes the final row; the account adds up', async () => {
+      const store = await openTestStore(kind)
+      const now = { t: T0 }
+      try {
+        const { charging, accounts, chf } = await chfServices(store, () => new Date(now.t))
+        const supi = 'imsi-001010000000081'
+        await accounts.create({ supi, plan: PLAN, openingBalance: 1000 })
+        const { ref } = await charging.create(f5Create(supi) as any)
+        const ts = (s: number) => new Date(T0 + s * 1000).toISOString()
+        now.t = T0 + 1000
+        await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any) // first grant: expiry appears → row written
+        const written = (await chf.getSession(ref))!
+        for (let i = 1; i <= 5; i++) {
+          now.t = T0 + (1 + i) * 1000
+          await charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: ts(1 + i), requested: MB }]) as any)
+        }
+        const rowNow = (await chf.getSession(ref))!
+        const acct = (await chf.getAccount(supi))!
+        const live = liveMarkerOf(acct, ref)!
+        expect(rowNow.version, 'row not rewritten by steady updates').to.equal(written.version)
+        expect(live.session.version).to.equal(written.version + 5)
+        expect(Object.keys(acct.ops)).to.have.length(1)
+        const cur = currentSession(rowNow, acct)
+        expect(cur.rgs.rg_2!.usedUnits).to.equal(5 * MB)
+        expect(acct.balance).to.equal(1000 - 5 * 5)
+        expect(acct.reserved).to.equal(cur.rgs.rg_2!.reservation!.money)
+        // a replay of the last update is recognised from the marker's stored answer: nothing charged
+        await charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: ts(6), requested: MB }]) as any)
+        expect((await chf.getAccount(supi))!.balance).to.equal(1000 - 25)
+        // (rated rows were inserted as each op settled, not when the row is written)
+        expect(await chf.rated.count({ chargingDataRef: ref })).to.equal(5)
+
+        now.t = T0 + 10_000
+        await charging.release(ref, f5Update(supi, [{ rg: 2, total: MB / 2, ts: ts(10) }]) as any)
+        const closed = (await chf.getSession(ref))!
+        const after = (await chf.getAccount(supi))!
+        expect(closed.state).to.equal('CLOSED')
+        expect(closed.version).to.equal(live.session.version + 1)
+        expect(closed.rgs.rg_2!.usedUnits).to.equal(5.5 * MB)
+        expect(after.pendingOps).to.equal(0)
+        expect(after.reserved).to.equal(0)
+        expect(after.balance).to.equal(1000 - 25 - 5)
+      } finally {
+        await store.close()
+      }
+    })
+
+    it('the stale sweeper does not close a session whose row is behind but whose consumer is still talking', async () => {
+      const store = await openTestStore(kind)
+      const now = { t: T0 }
+      try {
+        const { charging, accounts, chf } = await chfServices(store, () => new Date(now.t))
+        const supi = 'imsi-001010000000082'
+        await accounts.create({ supi, plan: PLAN, openingBalance: 1000 })
+        const { ref } = await charging.create(f5Create(supi) as any)
+        now.t = T0 + 1000
+        await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any)
+        now.t = T0 + 40_000
+        await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any) // stays in the marker (row 39 s behind)
+        expect((await chf.getSession(ref))!.lastRequestAt).to.equal(new Date(T0 + 1000).toISOString())
+        now.t = T0 + 60_000
+        // idle limit 30 s: the row (last request at +1 s) looks silent, the session (last request at +40 s) is not
+        expect(await charging.closeStaleSessions(30_000)).to.equal(0)
+        const caught = (await chf.getSession(ref))!
+        expect(caught.state).to.equal('OPEN')
+        expect(caught.lastRequestAt, 'the row was brought up to date').to.equal(new Date(T0 + 40_000).toISOString())
+        now.t = T0 + 80_000
+        expect(await charging.closeStaleSessions(30_000)).to.equal(1)
+        expect((await chf.getSession(ref))!.state).to.equal('CLOSED')
+        expect((await chf.getAccount(supi))!.reserved).to.equal(0)
+      } finally {
+        await store.close()
+      }
+    })
+
+    it('a marker this process did not settle (a crash, another instance) is rolled forward before the next op', async () => {
+      const store = await openTestStore(kind)
+      const now = { t: T0 }
+      try {
+        const first = await chfServices(store, () => new Date(now.t))
+        const supi = 'imsi-001010000000083'
+        await first.accounts.create({ supi, plan: PLAN, openingBalance: 1000 })
+        const { ref } = await first.charging.create(f5Create(supi) as any)
+        now.t = T0 + 1000
+        await first.charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any)
+        now.t = T0 + 2000
+        await first.charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: new Date(now.t).toISOString(), requested: MB }]) as any)
+        const marker = liveMarkerOf((await first.chf.getAccount(supi))!, ref)!
+        expect((await first.chf.getSession(ref))!.version).to.be.below(marker.session.version)
+        // a second service over the same store (a restarted process) settles nothing itself
+        const second = await chfServices(store, () => new Date(now.t))
+        now.t = T0 + 3000
+        await second.charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: new Date(now.t).toISOString(), requested: MB }]) as any)
+        const rowAfter = (await second.chf.getSession(ref))!
+        expect(rowAfter.version, 'rolled forward: the row holds the marker it found').to.be.at.least(marker.session.version)
+        const acct = (await second.chf.getAccount(supi))!
+        expect(acct.balance).to.equal(1000 - 10)
+        expect(currentSession(rowAfter, acct).rgs.rg_2!.usedUnits).to.equal(2 * MB)
+      } finally {
+        await store.close()
+      }
+    })
+  })
+}
