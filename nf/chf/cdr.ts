@@ -18,7 +18,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import type { ChfStore, CdrRecord } from './store.ts'
+import type { CdrContainer, ChfStore, CdrRecord } from './store.ts'
 import { groupContainers } from './domain/session.ts'
 
 export interface CdrWriterOptions {
@@ -99,9 +99,12 @@ export class CdrWriter {
   }
 
   private async withContainers(r: CdrRecord): Promise<CdrRecord> {
-    if (r.listOfMultipleUnitUsage) return r
-    const ref = String(r.chargingSessionIdentifier)
-    return { ...r, listOfMultipleUnitUsage: groupContainers(await this.o.store.cdrContainers(ref, Number(r.recordSequenceNumber))) }
+    const rows = await this.o.store.cdrContainers(String(r.chargingSessionIdentifier), Number(r.recordSequenceNumber))
+    if (r.listOfMultipleUnitUsage === undefined) return { ...r, listOfMultipleUnitUsage: groupContainers(rows) }
+    if (rows.length === 0) return r
+    // A record of a session written before the containers moved to the rated rows: its own containers first.
+    const own = (r.listOfMultipleUnitUsage as Array<{ usedUnitContainers?: CdrContainer[] }>).flatMap((u) => u.usedUnitContainers ?? [])
+    return { ...r, listOfMultipleUnitUsage: groupContainers([...own, ...rows]) }
   }
 
   private append(records: CdrRecord[]): void {

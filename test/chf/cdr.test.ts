@@ -96,4 +96,37 @@ describe('chf CDR files', () => {
       rmSync(dir, { recursive: true, force: true })
     }
   })
+
+  it('a session written before the containers moved keeps its own and adds the new ones to the same record', async () => {
+    const store = await openTestStore()
+    const dir = mkdtempSync(join(tmpdir(), 'chf-cdr-'))
+    try {
+      const { accounts, chf } = await chfServices(store)
+      const s = stubs()
+      const writer = new CdrWriter({ dir, nodeId: 'chf1', store: chf, clock: () => new Date(), log: pino({ level: 'silent' }) })
+      await writer.start()
+      const charging = new ChargingService({
+        store: chf, settings: SETTINGS, homePlmns: ['00101'], clock: () => new Date(), log: pino({ level: 'silent' }), events: s.events, outbox: s.outbox,
+        onCdrPending: async (ref) => void (await writer.flush(ref)),
+      })
+      const supi = 'imsi-001010000000085'
+      await accounts.create({ supi, plan: PLAN, openingBalance: 100_000 })
+      const { ref } = await charging.create(f5Create(supi) as any)
+      const old = (await chf.getSession(ref))!
+      const legacy = [1, 2].map((n) => ({ ratingGroup: 2, localSequenceNumber: n, triggerTimestamp: old.createdAt, totalVolume: 100, ratedAmount: 0, bundleUnits: 0, currency: 'EUR', zone: 'home' }))
+      await chf.sessions.updateOne({ _id: ref }, { $set: { cdr: { seq: 0, openedAt: old.createdAt, containers: legacy, volume: 200, amount: 0 } } })
+      const body = f5Update(supi, [{ rg: 2, total: 1000, requested: MB, ts: new Date(Date.now() + 1000).toISOString() }]) as any
+      body.multipleUnitUsage[0].usedUnitContainer[0].localSequenceNumber = 3
+      await charging.update(ref, body)
+      await charging.release(ref, f5Update(supi, []) as any)
+      writer.close()
+      const lines = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n')).map((l) => JSON.parse(l))
+      expect(lines).to.have.length(1)
+      expect(lines[0].listOfMultipleUnitUsage).to.have.length(1)
+      expect(lines[0].listOfMultipleUnitUsage[0].usedUnitContainers.map((c: any) => c.localSequenceNumber)).to.deep.equal([1, 2, 3])
+    } finally {
+      await store.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
