@@ -8,6 +8,7 @@ import { openTestStore } from '../helpers/store.ts'
 import { CdrWriter, cdrFileName } from '../../nf/chf/cdr.ts'
 import { ChargingService } from '../../nf/chf/charging.ts'
 import { chfServices, f5Create, f5Update, MB, PLAN, SETTINGS, stubs } from './fixtures.ts'
+import type { ChfStore } from '../../nf/chf/store.ts'
 
 describe('chf CDR files', () => {
   it('names files the TS 32.297 way', () => {
@@ -53,20 +54,7 @@ describe('chf CDR files', () => {
   })
 
   it("gathers a record's containers from the rated rows: the session document does not grow with the usage", async () => {
-    const store = await openTestStore()
-    const dir = mkdtempSync(join(tmpdir(), 'chf-cdr-'))
-    try {
-      const { accounts, chf } = await chfServices(store)
-      const s = stubs()
-      const writer = new CdrWriter({ dir, nodeId: 'chf1', store: chf, clock: () => new Date(), log: pino({ level: 'silent' }) })
-      await writer.start()
-      const charging = new ChargingService({
-        store: chf, settings: SETTINGS, homePlmns: ['00101'], clock: () => new Date(), log: pino({ level: 'silent' }), events: s.events, outbox: s.outbox,
-        onCdrPending: async (ref) => void (await writer.flush(ref)),
-      })
-      const supi = 'imsi-001010000000084'
-      await accounts.create({ supi, plan: PLAN, openingBalance: 100_000 })
-      const { ref } = await charging.create(f5Create(supi) as any)
+    await withFlushingChf('imsi-001010000000084', async ({ chf, charging, writer, dir, supi, ref }) => {
       const t0 = Date.now()
       let lsn = 0
       const sizes: number[] = []
@@ -91,27 +79,11 @@ describe('chf CDR files', () => {
       // the account (whose op marker holds the session) stays the same size once the 64 applied report ids
       // are kept (32 updates), while the open record gains 20 containers
       expect(sizes[44]! - sizes[34]!).to.be.below(200)
-    } finally {
-      await store.close()
-      rmSync(dir, { recursive: true, force: true })
-    }
+    })
   })
 
   it('a session written before the containers moved keeps its own and adds the new ones to the same record', async () => {
-    const store = await openTestStore()
-    const dir = mkdtempSync(join(tmpdir(), 'chf-cdr-'))
-    try {
-      const { accounts, chf } = await chfServices(store)
-      const s = stubs()
-      const writer = new CdrWriter({ dir, nodeId: 'chf1', store: chf, clock: () => new Date(), log: pino({ level: 'silent' }) })
-      await writer.start()
-      const charging = new ChargingService({
-        store: chf, settings: SETTINGS, homePlmns: ['00101'], clock: () => new Date(), log: pino({ level: 'silent' }), events: s.events, outbox: s.outbox,
-        onCdrPending: async (ref) => void (await writer.flush(ref)),
-      })
-      const supi = 'imsi-001010000000085'
-      await accounts.create({ supi, plan: PLAN, openingBalance: 100_000 })
-      const { ref } = await charging.create(f5Create(supi) as any)
+    await withFlushingChf('imsi-001010000000085', async ({ chf, charging, writer, dir, supi, ref }) => {
       const old = (await chf.getSession(ref))!
       const legacy = [1, 2].map((n) => ({ ratingGroup: 2, localSequenceNumber: n, triggerTimestamp: old.createdAt, totalVolume: 100, ratedAmount: 0, bundleUnits: 0, currency: 'EUR', zone: 'home' }))
       await chf.sessions.updateOne({ _id: ref }, { $set: { cdr: { seq: 0, openedAt: old.createdAt, containers: legacy, volume: 200, amount: 0 } } })
@@ -124,9 +96,28 @@ describe('chf CDR files', () => {
       expect(lines).to.have.length(1)
       expect(lines[0].listOfMultipleUnitUsage).to.have.length(1)
       expect(lines[0].listOfMultipleUnitUsage[0].usedUnitContainers.map((c: any) => c.localSequenceNumber)).to.deep.equal([1, 2, 3])
-    } finally {
-      await store.close()
-      rmSync(dir, { recursive: true, force: true })
-    }
+    })
   })
 })
+
+/** A CHF whose CDR writer flushes as records are cut, one account and one open session: runs `f`, then cleans up. */
+async function withFlushingChf(supi: string, f: (t: { chf: ChfStore; charging: ChargingService; writer: CdrWriter; dir: string; supi: string; ref: string }) => Promise<void>): Promise<void> {
+  const store = await openTestStore()
+  const dir = mkdtempSync(join(tmpdir(), 'chf-cdr-'))
+  try {
+    const { accounts, chf } = await chfServices(store)
+    const s = stubs()
+    const writer = new CdrWriter({ dir, nodeId: 'chf1', store: chf, clock: () => new Date(), log: pino({ level: 'silent' }) })
+    await writer.start()
+    const charging = new ChargingService({
+      store: chf, settings: SETTINGS, homePlmns: ['00101'], clock: () => new Date(), log: pino({ level: 'silent' }), events: s.events, outbox: s.outbox,
+      onCdrPending: async (ref) => void (await writer.flush(ref)),
+    })
+    await accounts.create({ supi, plan: PLAN, openingBalance: 100_000 })
+    const { ref } = await charging.create(f5Create(supi) as any)
+    await f({ chf, charging, writer, dir, supi, ref })
+  } finally {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
