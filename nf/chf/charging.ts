@@ -52,8 +52,8 @@ export interface ChargingDeps {
 const MAX_ATTEMPTS = 200
 /** A running session's row is rewritten at least this often (its lastRequestAt feeds the stale sweeper). */
 const ROW_REFRESH_MS = 60_000
-/** Markers this process settled (rated rows inserted), remembered for so many ops. */
-const SETTLED_MEMORY = 100_000
+/** Running sessions whose latest settled marker this process remembers (beyond, it forgets them all). */
+const SETTLED_MEMORY = 1_000_000
 
 /**
  * Whether an op's next session must be written to the row now, or may stay in its marker: see the
@@ -73,8 +73,8 @@ const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(2
 
 export class ChargingService {
   private readonly settings: SessionSettings
-  /** Ids of the markers whose op this process completed; any other marker is rolled forward before use. */
-  private readonly settled = new Set<string>()
+  /** Session → id of its latest marker whose op this process completed; any other marker is rolled forward before use. */
+  private readonly settled = new Map<string, string>()
   constructor(private readonly d: ChargingDeps) {
     this.settings = { ...d.settings, homePlmns: d.homePlmns }
   }
@@ -194,7 +194,7 @@ export class ChargingService {
       const acct = await this.d.store.getAccount(row.supi, true)
       if (!acct) throw problem(404, 'USER_UNKNOWN', `no account for ${row.supi}`)
       const live = liveMarkerOf(acct, ref)
-      if (live && live.session.version > row.version && !this.settled.has(live.id)) {
+      if (live && live.session.version > row.version && this.settled.get(ref) !== live.id) {
         await this.finish(acct._id, live)
         continue
       }
@@ -254,16 +254,19 @@ export class ChargingService {
     if (m.rated.length) await this.d.store.insertRated(m.rated)
     const keepMarker = !!planned && mode === 'update' && m.session.state !== 'CLOSED'
     if (!keepMarker || !row || rowWriteNeeded(row, m.session)) await this.d.store.casSession(m.session)
-    if (keepMarker) this.settle(m.id)
-    else await this.d.store.clearMarker(supi, m.id)
+    if (keepMarker) this.settle(m.ref, m.id)
+    else {
+      this.settled.delete(m.ref)
+      await this.d.store.clearMarker(supi, m.id)
+    }
     for (const e of planned?.events ?? []) await this.d.events.emit('chf', { type: e.type, supi, data: e.data })
     if (m.session.hasPendingCdr && this.d.onCdrPending) await this.d.onCdrPending(m.ref).catch((err) => this.d.log.error({ err }, 'CDR flush failed'))
     if ((planned?.moneyTouched ?? true) && this.d.onAccountChanged) await this.d.onAccountChanged(supi).catch((err) => this.d.log.error({ err }, 'account change hook failed'))
   }
 
-  private settle(id: string): void {
-    if (this.settled.size >= SETTLED_MEMORY) this.settled.clear() // forgotten markers are rolled forward again: harmless
-    this.settled.add(id)
+  private settle(ref: string, id: string): void {
+    if (this.settled.size >= SETTLED_MEMORY && !this.settled.has(ref)) this.settled.clear() // forgotten markers are rolled forward again: harmless
+    this.settled.set(ref, id)
   }
 
   /** The subscriber's open sessions as they are now (rows, or their newer live markers). */
