@@ -31,7 +31,7 @@ import { newId } from '../../store/doc.ts'
 import type { Logger } from 'pino'
 import type { EventSink, Outbox } from '../sbi/ports.ts'
 import { problem } from '../sbi/types.ts'
-import { planOp, requestFingerprint, servingPlmnOf, type ChargingDataRequest, type ChargingDataResponse, type Mode, type PlannedOp, type SessionSettings } from './domain/session.ts'
+import { hasReports, planOp, requestFingerprint, servingPlmnOf, type ChargingDataRequest, type ChargingDataResponse, type Mode, type PlannedOp, type SessionSettings } from './domain/session.ts'
 import { zoneOf } from './domain/rating.ts'
 import { currentSession, liveMarkerOf, type AccountDoc, type ChfStore, type OpMarker, type SessionDoc } from './store.ts'
 
@@ -66,8 +66,6 @@ export function rowWriteNeeded(row: SessionDoc, next: SessionDoc): boolean {
   const written = Date.parse(row.lastRequestAt ?? row.updatedAt)
   return !(last - written < ROW_REFRESH_MS)
 }
-
-const hasReports = (req: ChargingDataRequest) => (req.multipleUnitUsage ?? []).some((m) => (m.usedUnitContainer ?? []).length > 0)
 
 const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random())))
 
@@ -201,8 +199,8 @@ export class ChargingService {
       const s = currentSession(row, acct)
       // A retransmission is answered from the stored answer. A request without usage reports charges
       // nothing either way, so it is decided afresh (a new grant reflects the current balance).
-      if (req && s.last && hasReports(req) && s.last.fp === requestFingerprint(req, mode)) return { answer: s.last.answer as ChargingDataResponse, replay: true }
-      if (req && req.invocationSequenceNumber > 0 && s.last && s.last.isn === req.invocationSequenceNumber) return { answer: s.last.answer as ChargingDataResponse, replay: true }
+      if (req && s.last?.answer && hasReports(req) && s.last.fp === requestFingerprint(req, mode)) return { answer: s.last.answer as ChargingDataResponse, replay: true }
+      if (req && req.invocationSequenceNumber > 0 && s.last?.answer && s.last.isn === req.invocationSequenceNumber) return { answer: s.last.answer as ChargingDataResponse, replay: true }
       if (s.state === 'CLOSED') {
         if (mode === 'release' || mode === 'expire' || mode === 'stale') return { answer: (s.last?.answer ?? {}) as ChargingDataResponse, replay: true }
         throw problem(404, 'CONTEXT_NOT_FOUND', `charging data resource ${ref} is released`)

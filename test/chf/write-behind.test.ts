@@ -52,6 +52,8 @@ for (const kind of ['sqlite', ...(mongoAvailable() ? ['mongodb'] : [])] as Store
         now.t = T0 + 1000
         await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any) // first grant: expiry appears → row written
         const written = (await chf.getSession(ref))!
+        // no usage report and sequence number 0: decided afresh if it comes again, so no answer is kept
+        expect(written.last).to.include({ isn: 0 }).and.not.have.property('answer')
         for (let i = 1; i <= 5; i++) {
           now.t = T0 + (1 + i) * 1000
           await charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: ts(1 + i), requested: MB }]) as any)
@@ -66,7 +68,8 @@ for (const kind of ['sqlite', ...(mongoAvailable() ? ['mongodb'] : [])] as Store
         expect(cur.rgs.rg_2!.usedUnits).to.equal(5 * MB)
         expect(acct.balance).to.equal(1000 - 5 * 5)
         expect(acct.reserved).to.equal(cur.rgs.rg_2!.reservation!.money)
-        // a replay of the last update is recognised from the marker's stored answer: nothing charged
+        // with usage reports the answer is kept: a retransmission gets it back, and nothing is charged
+        expect(cur.last!.answer).to.have.property('multipleUnitInformation')
         await charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: ts(6), requested: MB }]) as any)
         expect((await chf.getAccount(supi))!.balance).to.equal(1000 - 25)
         // (rated rows were inserted as each op settled, not when the row is written)

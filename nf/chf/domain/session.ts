@@ -127,6 +127,9 @@ export function reportId(req: ChargingDataRequest, muu: MultipleUnitUsage, c: Us
   return hash('sha256', parts.join('|'), 'base64url').slice(0, 22)
 }
 
+/** The request reports used units (a retransmission of it must not charge them again). */
+export const hasReports = (req: ChargingDataRequest) => (req.multipleUnitUsage ?? []).some((m) => (m.usedUnitContainer ?? []).length > 0)
+
 /** Fingerprint of a whole request: identical bytes of what we act on = a retransmission. */
 export function requestFingerprint(req: ChargingDataRequest, mode: Mode): string {
   return hash('sha256', JSON.stringify([mode, req.invocationSequenceNumber, req.invocationTimeStamp, req.multipleUnitUsage ?? [], req.oneTimeEventType ?? '']), 'base64url').slice(0, 22)
@@ -434,7 +437,12 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
     invocationSequenceNumber: req?.invocationSequenceNumber ?? 0,
     ...(mui.length ? { multipleUnitInformation: mui } : {}),
   }
-  if (req) next.last = { fp: requestFingerprint(req, mode), isn: req.invocationSequenceNumber, answer, status: mode === 'release' ? 204 : 200 }
+  if (req) {
+    // The answer is kept only where a retransmission is answered from it (nf/chf/charging.ts): a request with
+    // usage reports, or with a sequence number. One without either is decided afresh when it comes again.
+    const replayable = hasReports(req) || req.invocationSequenceNumber > 0 || mode === 'release'
+    next.last = { fp: requestFingerprint(req, mode), isn: req.invocationSequenceNumber, ...(replayable ? { answer } : {}), status: mode === 'release' ? 204 : 200 }
+  }
   return { next, change, rated, answer, events, moneyTouched }
 }
 

@@ -123,7 +123,8 @@ export interface SessionDoc extends Record<string, unknown> {
   rgs: Record<string, RgState>
   /** Identities of the usage reports already applied (last 64). */
   applied: string[]
-  last?: { fp: string; isn: number; answer: unknown; status: number }
+  /** The last request's fingerprint and sequence number, and its answer when a retransmission would be answered from it. */
+  last?: { fp: string; isn: number; answer?: unknown; status: number }
   /** Earliest reservation expiry (sweeper index); absent when nothing is reserved. */
   nextExpiry?: string
   /**
