@@ -30,6 +30,7 @@ import type { NchfSpendingLimitClient } from './clients/nchf-spendinglimitcontro
 import type { NudrDrClient } from './clients/nudr-dr.ts'
 import type { PolicyCounterInfo, SmPolicyData, SpendingLimitStatus } from './domain/types.ts'
 import type { PcfStore, UeDoc } from './store.ts'
+import { BoundedMap } from '../sbi/bounded-map.ts'
 
 /** Default linger of the peer subscriptions after a subscriber's last association ends. */
 export const DEFAULT_SUBSCRIPTION_LINGER_MS = 300_000
@@ -39,7 +40,7 @@ export interface PeerSubscriptionOptions {
   subscriptionLingerMs?: number
   /** Sweeper period (ms); default a quarter of the linger, between 50 ms and 30 s. */
   sweepIntervalMs?: number
-  /** Subscribers whose policy-data is kept in memory (least recently stored evicted first). */
+  /** Subscribers whose policy-data is kept in memory (least recently stored evicted first, an eighth at a time). */
   cacheSize?: number
   /** Heart-beat period (ms); an instance silent for 3 periods is adopted. Default 10 s; 0 = no heart-beat. */
   heartbeatMs?: number
@@ -74,8 +75,7 @@ export function statusesOf(s: SpendingLimitStatus | undefined): Record<string, s
 export class PeerSubscriptions {
   readonly lingerMs: number
   private readonly sweepMs: number
-  private readonly cacheSize: number
-  private readonly cache = new Map<string, CachedPolicyData>()
+  private readonly cache: BoundedMap<string, CachedPolicyData>
   private timer: NodeJS.Timeout | undefined
   private sweeping: Promise<number> | undefined
   private readonly heartbeatMs: number
@@ -93,7 +93,7 @@ export class PeerSubscriptions {
   ) {
     this.lingerMs = opts.subscriptionLingerMs ?? DEFAULT_SUBSCRIPTION_LINGER_MS
     this.sweepMs = opts.sweepIntervalMs ?? Math.min(30_000, Math.max(50, Math.floor(this.lingerMs / 4)))
-    this.cacheSize = opts.cacheSize ?? 10_000
+    this.cache = new BoundedMap(opts.cacheSize ?? 10_000)
     this.heartbeatMs = opts.heartbeatMs ?? 10_000
   }
 
@@ -144,7 +144,6 @@ export class PeerSubscriptions {
 
   private remember(supi: string, entry: CachedPolicyData): void {
     this.cache.delete(supi)
-    if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!)
     this.cache.set(supi, entry)
   }
 

@@ -47,6 +47,7 @@ import { resyncBase, sqnBlock, sqnToHex, verifyAuts } from '../domain/sqn.ts'
 import { deconcealSuci, isSuci, SuciError, type HomeNetworkKey } from '../domain/suci.ts'
 import { createUdrAuthClient, UdrError, type UdrAuthClient } from '../clients/udr.ts'
 import { loadHomeNetworkKeys } from './ueau-keys.ts'
+import { BoundedMap } from '../../sbi/bounded-map.ts'
 
 export interface UeauDeps {
   ctx: NfContext
@@ -147,7 +148,7 @@ function pooledRandom(): (n: number) => Buffer {
   }
 }
 
-/** Bound on the SUPIs remembered (oldest dropped first; a dropped block only skips SQN steps). */
+/** Bound on the SUPIs remembered (oldest dropped first, an eighth at a time; a dropped block only skips SQN steps). */
 const MAX_AUTH_STATES = 200_000
 
 function isSupi(id: string): boolean {
@@ -163,7 +164,7 @@ export function ueauService(deps: UeauDeps): SbiService {
   const sqnBatch = Math.max(1, Math.floor(ctx.config.udm?.sqnBatch ?? 32))
   const credsTtlMs = Math.max(0, (ctx.config.udm?.authSubscriptionCacheSeconds ?? 30) * 1000)
   const now = () => (ctx.clock ? ctx.clock().getTime() : Date.now())
-  const states = new Map<string, AuthState>()
+  const states = new BoundedMap<string, AuthState>(MAX_AUTH_STATES)
   /** SUPIs whose credentials are not to be cached until the time given (withdrawn subscribers). */
   const noCacheUntil = new Map<string, number>()
   if (deps.credentials) {
@@ -177,7 +178,6 @@ export function ueauService(deps: UeauDeps): SbiService {
   function remember(supi: string, st: AuthState) {
     states.delete(supi)
     states.set(supi, st)
-    if (states.size > MAX_AUTH_STATES) states.delete(states.keys().next().value!)
   }
 
   async function withUdr<T>(f: () => Promise<T>): Promise<T> {
