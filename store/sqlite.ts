@@ -244,12 +244,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   private forget(ids: Iterable<string>): void {
-    for (const id of ids) {
-      const e = this.cache.get(id)
-      if (!e) continue
-      this.cache.delete(id)
-      this.cacheBytes -= e.text.length
-    }
+    for (const id of ids) this.forgetOne(id)
   }
 
   /** The index column values of a document, in `paths` order. */

@@ -171,6 +171,11 @@ export class AccountService {
     return this.d.clock().toISOString()
   }
 
+  /** The account's idempotency records to prune with the call `key` makes (read without a copy). */
+  private async staleIdempotency(supi: string, key: string): Promise<Record<string, ''>> {
+    return staleIdempotencyRecords(await this.d.store.getAccount(supi, true), this.d.clock(), key)
+  }
+
   async get(supi: string): Promise<AccountDoc> {
     const a = await this.d.store.getAccount(supi)
     if (!a) throw new AccountError('NOT_FOUND', `no account for ${supi}`)
@@ -223,7 +228,7 @@ export class AccountService {
     if (n === 0) throw new AccountError('INVALID_ARGUMENT', 'amount must not be 0')
     const key = idemKey(opts.idempotencyKey)
     const transactionId = randomUUID()
-    const prune = staleIdempotencyRecords(await this.d.store.getAccount(supi, true), this.d.clock(), key)
+    const prune = await this.staleIdempotency(supi, key)
     const r = await this.d.store.applyChange(supi, { opId: key, money: { balance: n, reserved: 0 }, bundles: {}, ...(n < 0 ? { moneyGuard: -n } : {}) }, this.now(), {
       ...(Object.keys(prune).length ? { $unset: prune } : {}),
       $set: { [`idem.${key}`]: { at: this.now(), transactionId, kind: opts.kind, amount: n, ...(opts.reason ? { reason: opts.reason } : {}), ...(opts.operator ? { operator: opts.operator } : {}), ...(opts.reference ? { reference: opts.reference } : {}) } },
@@ -241,7 +246,7 @@ export class AccountService {
     const bundle = toBundle(b, this.now())
     const k = bundleKey(bundle.id)
     const key = idemKey(idempotencyKey)
-    const prune = staleIdempotencyRecords(await this.d.store.getAccount(supi, true), this.d.clock(), key)
+    const prune = await this.staleIdempotency(supi, key)
     const r = await this.d.store.accounts.updateOne(
       { _id: supi, [`idem.${key}`]: { $exists: false }, [`bundles.${k}`]: { $exists: false } },
       { $set: { [`bundles.${k}`]: bundle, [`idem.${key}`]: { at: this.now(), transactionId: randomUUID() }, updatedAt: this.now() }, $inc: { version: 1 }, ...(Object.keys(prune).length ? { $unset: prune } : {}) },
@@ -260,7 +265,7 @@ export class AccountService {
   async removeBundle(supi: string, bundleId: string, idempotencyKey?: string): Promise<AccountDoc> {
     const k = bundleKey(bundleId)
     const key = idemKey(idempotencyKey)
-    const prune = staleIdempotencyRecords(await this.d.store.getAccount(supi, true), this.d.clock(), key)
+    const prune = await this.staleIdempotency(supi, key)
     const r = await this.d.store.accounts.updateOne(
       { _id: supi, [`idem.${key}`]: { $exists: false }, [`bundles.${k}`]: { $exists: true } },
       { $unset: { [`bundles.${k}`]: '', ...prune }, $set: { [`idem.${key}`]: { at: this.now(), transactionId: randomUUID() }, updatedAt: this.now() }, $inc: { version: 1 } },

@@ -4,6 +4,7 @@
  * reads rows needs it. These tests pin what may and may not stay in the marker.
  */
 import { expect } from 'chai'
+import type { DocumentStore } from '../../store/port.ts'
 import { mongoAvailable, openTestStore, type StoreKind } from '../helpers/store.ts'
 import { rowWriteNeeded } from '../../nf/chf/charging.ts'
 import { currentSession, liveMarkerOf, type SessionDoc } from '../../nf/chf/store.ts'
@@ -41,13 +42,7 @@ for (const kind of ['sqlite', ...(mongoAvailable() ? ['mongodb'] : [])] as Store
   describe(`chf session rows written behind (${kind})`, () => {
 
     it('steady updates leave the row behind and charge from the marker; release writes the final row; the account adds up', async () => {
-      const store = await openTestStore(kind)
-      const now = { t: T0 }
-      try {
-        const { charging, accounts, chf } = await chfServices(store, () => new Date(now.t))
-        const supi = 'imsi-001010000000081'
-        await accounts.create({ supi, plan: PLAN, openingBalance: 1000 })
-        const { ref } = await charging.create(f5Create(supi) as any)
+      await withOpenSession(kind, 'imsi-001010000000081', async ({ now, services: { charging, chf }, supi, ref }) => {
         const ts = (s: number) => new Date(T0 + s * 1000).toISOString()
         now.t = T0 + 1000
         await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any) // first grant: expiry appears → row written
@@ -85,19 +80,11 @@ for (const kind of ['sqlite', ...(mongoAvailable() ? ['mongodb'] : [])] as Store
         expect(after.pendingOps).to.equal(0)
         expect(after.reserved).to.equal(0)
         expect(after.balance).to.equal(1000 - 25 - 5)
-      } finally {
-        await store.close()
-      }
+      })
     })
 
     it('the stale sweeper does not close a session whose row is behind but whose consumer is still talking', async () => {
-      const store = await openTestStore(kind)
-      const now = { t: T0 }
-      try {
-        const { charging, accounts, chf } = await chfServices(store, () => new Date(now.t))
-        const supi = 'imsi-001010000000082'
-        await accounts.create({ supi, plan: PLAN, openingBalance: 1000 })
-        const { ref } = await charging.create(f5Create(supi) as any)
+      await withOpenSession(kind, 'imsi-001010000000082', async ({ now, services: { charging, chf }, supi, ref }) => {
         now.t = T0 + 1000
         await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any)
         now.t = T0 + 40_000
@@ -113,19 +100,11 @@ for (const kind of ['sqlite', ...(mongoAvailable() ? ['mongodb'] : [])] as Store
         expect(await charging.closeStaleSessions(30_000)).to.equal(1)
         expect((await chf.getSession(ref))!.state).to.equal('CLOSED')
         expect((await chf.getAccount(supi))!.reserved).to.equal(0)
-      } finally {
-        await store.close()
-      }
+      })
     })
 
     it('a marker this process did not settle (a crash, another instance) is rolled forward before the next op', async () => {
-      const store = await openTestStore(kind)
-      const now = { t: T0 }
-      try {
-        const first = await chfServices(store, () => new Date(now.t))
-        const supi = 'imsi-001010000000083'
-        await first.accounts.create({ supi, plan: PLAN, openingBalance: 1000 })
-        const { ref } = await first.charging.create(f5Create(supi) as any)
+      await withOpenSession(kind, 'imsi-001010000000083', async ({ store, now, services: first, supi, ref }) => {
         now.t = T0 + 1000
         await first.charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any)
         now.t = T0 + 2000
@@ -141,9 +120,25 @@ for (const kind of ['sqlite', ...(mongoAvailable() ? ['mongodb'] : [])] as Store
         const acct = (await second.chf.getAccount(supi))!
         expect(acct.balance).to.equal(1000 - 10)
         expect(currentSession(rowAfter, acct).rgs.rg_2!.usedUnits).to.equal(2 * MB)
-      } finally {
-        await store.close()
-      }
+      })
     })
   })
+}
+
+/** A fresh store of `kind`, the clock at T0, one account with 1000 and one open charging session on it; closed after `f`. */
+async function withOpenSession(
+  kind: StoreKind,
+  supi: string,
+  f: (t: { store: DocumentStore; now: { t: number }; services: Awaited<ReturnType<typeof chfServices>>; supi: string; ref: string }) => Promise<void>,
+): Promise<void> {
+  const store = await openTestStore(kind)
+  const now = { t: T0 }
+  try {
+    const services = await chfServices(store, () => new Date(now.t))
+    await services.accounts.create({ supi, plan: PLAN, openingBalance: 1000 })
+    const { ref } = await services.charging.create(f5Create(supi) as any)
+    await f({ store, now, services, supi, ref })
+  } finally {
+    await store.close()
+  }
 }
