@@ -51,9 +51,25 @@ export function isOperatorObject(v: unknown): v is Record<string, unknown> {
   return true
 }
 
+const segmentCache = new Map<string, readonly string[]>()
+
+/**
+ * The segments of a dotted path, split once per distinct path (the hot filters and updates use the same
+ * few dozen paths over and over). Bounded: started afresh past 10,000 paths (op-marker paths are unique).
+ */
+export function pathSegments(path: string): readonly string[] {
+  let segs = segmentCache.get(path)
+  if (!segs) {
+    if (segmentCache.size >= 10_000) segmentCache.clear()
+    segs = path.split('.')
+    segmentCache.set(path, segs)
+  }
+  return segs
+}
+
 export function getPath(doc: unknown, path: string): unknown {
   let cur: unknown = doc
-  for (const seg of path.split('.')) {
+  for (const seg of pathSegments(path)) {
     if (cur === null || typeof cur !== 'object') return undefined
     cur = (cur as Record<string, unknown>)[seg]
   }
@@ -100,7 +116,7 @@ function copyJson(v: unknown, key: string): unknown {
  * missing parent without `create`; throws when it runs into a scalar with `create`.
  */
 function holderOf(root: Doc, path: string, create: boolean, own: (o: Record<string, unknown>) => Record<string, unknown>): Record<string, unknown> | undefined {
-  const segs = path.split('.')
+  const segs = pathSegments(path)
   let cur: Record<string, unknown> = root
   for (let i = 0; i < segs.length - 1; i++) {
     const seg = segs[i]!

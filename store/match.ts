@@ -17,12 +17,25 @@ const MISSING = Symbol('missing')
 type Value = unknown | typeof MISSING
 
 /** The value at a dotted path as `json_extract`/`json_type` see it, or MISSING. */
+const parsedPaths = new Map<string, ReadonlyArray<string | number>>()
+
+/** A path's segments with the array indexes as numbers, parsed once per distinct path (bounded). */
+function parsedPath(path: string): ReadonlyArray<string | number> {
+  let segs = parsedPaths.get(path)
+  if (!segs) {
+    if (parsedPaths.size >= 10_000) parsedPaths.clear()
+    segs = path.split('.').map((seg) => (/^\d+$/.test(seg) ? Number(seg) : seg))
+    parsedPaths.set(path, segs)
+  }
+  return segs
+}
+
 export function jsonGet(doc: unknown, path: string): Value {
   let cur: unknown = doc
-  for (const seg of path.split('.')) {
-    if (/^\d+$/.test(seg)) {
+  for (const seg of parsedPath(path)) {
+    if (typeof seg === 'number') {
       if (!Array.isArray(cur)) return MISSING
-      const i = Number(seg)
+      const i = seg
       if (i >= cur.length) return MISSING
       cur = cur[i]
     } else {

@@ -53,6 +53,24 @@ describe('store/sqlite: group commit', () => {
     expect((await c.findOne({ _id: 'dup' }))?.v).to.equal(1)
   })
 
+  it('an update that fails half-way inside the shared transaction leaves neither the row nor the cached document changed', async () => {
+    const c = store.collection('gc')
+    await c.insertOne({ _id: 'h', x: 1, s: 'text' })
+    await c.findOne({ _id: 'h' }) // cached
+    // one statement per write, no savepoint: the failed one must still leave nothing behind
+    const rs = await Promise.allSettled([
+      c.insertOne({ _id: 'ok1' }),
+      c.updateOne({ _id: 'h' }, { $set: { x: 2 }, $inc: { s: 1 } }),
+      c.updateOne({ _id: 'h', x: 5 }, { $set: { y: 1 } }, { upsert: true }),
+      c.insertOne({ _id: 'ok2' }),
+    ])
+    expect(rs.map((r) => r.status)).to.deep.equal(['fulfilled', 'rejected', 'rejected', 'fulfilled'])
+    expect((rs[2] as PromiseRejectedResult).reason).to.be.instanceOf(DuplicateKeyError)
+    expect(await c.findOne({ _id: 'h' })).to.deep.equal({ _id: 'h', x: 1, s: 'text' })
+    expect(JSON.parse((other.prepare(`SELECT doc FROM "gc" WHERE _id = 'h'`).get() as { doc: string }).doc)).to.deep.equal({ _id: 'h', x: 1, s: 'text' })
+    for (const id of ['ok1', 'ok2']) expect(seenByOther('gc', id).n).to.equal(1)
+  })
+
   it('a read issued in the turn of a write resolves after the commit, with what was committed', async () => {
     const c = store.collection('gc')
     const w = c.insertOne({ _id: 'r', v: 1 })
