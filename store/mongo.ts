@@ -108,6 +108,10 @@ class MongoAdapterCollection<T extends Doc> implements Collection<T> {
     return this.c.countDocuments(toFilter(filter))
   }
 
+  async exists(filter: Filter): Promise<boolean> {
+    return (await this.c.findOne(toFilter(filter), { projection: { _id: 1 } })) !== null
+  }
+
   async insertOne(doc: T): Promise<string> {
     const { _id: given, ...rest } = doc
     const _id = given === undefined || given === null ? newId() : given

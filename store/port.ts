@@ -113,6 +113,8 @@ export interface Collection<T extends Doc = Doc> {
   findOne(filter: Filter, opts?: FindOneOptions): Promise<T | null>
   find(filter: Filter, opts?: FindOptions): Promise<T[]>
   count(filter: Filter): Promise<number>
+  /** Whether any document matches (stops at the first; nothing is parsed or copied). */
+  exists(filter: Filter): Promise<boolean>
   /** Returns the _id. Throws DuplicateKeyError. */
   insertOne(doc: T): Promise<string>
   /** Replaces the first match (keeping its _id). */

@@ -58,7 +58,10 @@ interface Cached {
   rowid: number
   text: string
   doc?: Doc
-  /** `doc` was handed out to a readonly reader: an update must not change it (copy on write). */
+  /**
+   * `doc` (or part of it) is held outside the cache: handed out to a readonly reader, or holding values an
+   * update adopted. An update must not change it (copy on write) and nothing hands it out uncopied.
+   */
   lent?: boolean
 }
 
@@ -256,7 +259,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
    * Rewrites a row; index columns are set only where their value differs from `old` (when given). The
    * row cache keeps `doc`: the caller must not hand it out.
    */
-  private write(rowid: number, doc: Doc, text: string, old?: Param[]): void {
+  private write(rowid: number, doc: Doc, text: string, old?: Param[], lent = false): void {
     this.store.syncSchema()
     const t = this.t()
     const params: Param[] = [text]
@@ -276,7 +279,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       this.updateStmts.set(mask, st)
     }
     guardUnique(this.name, () => st.run(...params))
-    this.remember(doc._id as string, { rowid, text, doc })
+    this.remember(doc._id as string, lent ? { rowid, text, doc, lent } : { rowid, text, doc })
   }
 
   private insert(doc: Doc): string {
@@ -329,7 +332,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       else applyUpdate(after, update, false, adopt)
       const text = JSON.stringify(after)
       const modified = text !== row.text ? 1 : 0
-      if (modified) this.write(row.rowid, after, text, old)
+      if (modified) this.write(row.rowid, after, text, old, adopt || !!row.lent)
       return { before, after: keep === 'after' ? clone(after) : null, matched: 1, modified }
     }
     if (!upsert) return { before: null, after: null, matched: 0, modified: 0 }
@@ -367,6 +370,17 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     const t = this.t()
     const w = whereClause(filter, this.cols)
     return (this.store.stmt(`SELECT count(*) AS n FROM ${t}${w.sql}`).get(...w.params) as { n: number }).n
+  }
+
+  exists(filter: Filter): Promise<boolean> {
+    return this.store.run(() => this._exists(filter), false)
+  }
+
+  private async _exists(filter: Filter): Promise<boolean> {
+    const t = this.t()
+    if (filterId(filter) !== undefined) return this.first(filter) !== undefined
+    const w = whereClause(filter, this.cols)
+    return this.store.stmt(`SELECT 1 FROM ${t}${w.sql} LIMIT 1`).get(...w.params) !== undefined
   }
 
   insertOne(doc: T): Promise<string> {
@@ -454,7 +468,8 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       if (!row) return null
       this.store.stmt(`DELETE FROM ${this.t()} WHERE rowid = ?`).run(row.rowid)
       this.forget([row.doc._id as string])
-      return clone(row.doc) as T
+      // out of the cache now: the caller may have the document itself unless someone else holds it
+      return (row.lent ? clone(row.doc) : row.doc) as T
     })
   }
 

@@ -154,8 +154,8 @@ export class PcfStore {
   }
 
   /** Whether the subscriber has an SM association (one indexed row, unlike a count over all of them). */
-  async hasSm(supi: string): Promise<boolean> {
-    return (await this.sm.findOne({ supi })) !== null
+  hasSm(supi: string): Promise<boolean> {
+    return this.sm.exists({ supi })
   }
 
   insertAm(doc: AmPolicyDoc): Promise<string> {
@@ -183,8 +183,8 @@ export class PcfStore {
     return this.am.count({ supi })
   }
 
-  async hasAm(supi: string): Promise<boolean> {
-    return (await this.am.findOne({ supi })) !== null
+  hasAm(supi: string): Promise<boolean> {
+    return this.am.exists({ supi })
   }
 
   getUe(supi: string): Promise<UeDoc | null> {

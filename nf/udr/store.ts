@@ -217,8 +217,8 @@ export class UdrStore {
   /** A subscriber exists when it has an authentication subscription or AM data. */
   async ueExists(ueId: string): Promise<boolean> {
     return (
-      (await this.coll(COLLECTIONS.authSubscription).count({ ueId })) > 0 ||
-      (await this.coll(COLLECTIONS.amData).count({ ueId })) > 0
+      (await this.coll(COLLECTIONS.authSubscription).exists({ ueId })) ||
+      (await this.coll(COLLECTIONS.amData).exists({ ueId }))
     )
   }
 
@@ -304,7 +304,7 @@ export class UdrStore {
     const update = diffToUpdate(beforeStored, afterStored)
     const guard = { _id: prev._id, ...testsToFilter(tests) }
     if (!update.$set && !update.$unset) {
-      if (tests.length && (await c.count(guard)) === 0) throw new PatchError('TEST_FAILED', 'changed concurrently')
+      if (tests.length && !(await c.exists(guard))) throw new PatchError('TEST_FAILED', 'changed concurrently')
       return
     }
     const r = await c.updateOne(guard, update)

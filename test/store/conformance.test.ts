@@ -88,6 +88,21 @@ export function runConformance(t: Target): void {
       expect(await c.count({ 'am.nope': { $exists: true } })).to.equal(0)
     })
 
+    it('exists: by _id (with more conditions), by an indexed field, by any field', async () => {
+      await c.createIndex({ fields: ['supi'] })
+      await c.insertOne({ _id: 'a', supi: 'imsi-1', am: { dnn: 'internet' } })
+      await c.insertOne({ _id: 'b', supi: 'imsi-1', am: { dnn: 'ims' } })
+      expect(await c.exists({ _id: 'a' })).to.equal(true)
+      expect(await c.exists({ _id: 'a', 'am.dnn': 'ims' })).to.equal(false)
+      expect(await c.exists({ _id: 'zz' })).to.equal(false)
+      expect(await c.exists({ supi: 'imsi-1' })).to.equal(true)
+      expect(await c.exists({ supi: 'imsi-2' })).to.equal(false)
+      expect(await c.exists({ 'am.dnn': 'ims', supi: 'imsi-1' })).to.equal(true)
+      expect(await c.exists({ 'am.dnn': { $in: ['x', 'y'] } })).to.equal(false)
+      await c.deleteOne({ _id: 'b' })
+      expect(await c.exists({ 'am.dnn': 'ims' })).to.equal(false)
+    })
+
     it('operators: $ne $gt $gte $lt $lte $in $exists', async () => {
       await c.insertOne({ _id: 'a', n: 1, s: 'apple' })
       await c.insertOne({ _id: 'b', n: 5, s: 'banana' })

@@ -97,6 +97,41 @@ describe('store: SQLite row cache and index columns', () => {
     }
   })
 
+  it('a document built by copy on write still shares parts with the lent one: the next update copies again', async () => {
+    const s = createSqliteStore(tempSqlitePath().file, { synchronous: 'NORMAL', groupCommit: true })
+    try {
+      const c = s.collection('d')
+      await c.insertOne({ _id: 'a', n: 1, keep: { big: 'x', n: 1 } })
+      const lent = deepFreeze((await c.findOne({ _id: 'a' }, { readonly: true }))!)
+      await c.updateOne({ _id: 'a' }, { $inc: { n: 1 } }) // shares `keep` with the lent document
+      // no readonly read in between: a frozen `keep` would throw if this wrote into it
+      await c.updateOne({ _id: 'a' }, { $set: { 'keep.big': 'y' }, $inc: { 'keep.n': 1 } })
+      expect(lent).to.deep.equal({ _id: 'a', n: 1, keep: { big: 'x', n: 1 } })
+      expect(await c.findOne({ _id: 'a' })).to.deep.equal({ _id: 'a', n: 2, keep: { big: 'y', n: 2 } })
+      // findOneAndDelete hands out a copy of a document someone else may hold
+      const gone = (await c.findOneAndDelete({ _id: 'a' }))!
+      ;(gone.keep as Record<string, unknown>).big = 'z'
+      expect(lent.keep.big).to.equal('x')
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('adopt: values an update adopted are never written into by a later update', async () => {
+    const s = createSqliteStore(tempSqlitePath().file, { synchronous: 'NORMAL' })
+    try {
+      const c = s.collection('d')
+      await c.insertOne({ _id: 'a', ops: {} })
+      const marker = deepFreeze({ session: { v: 2 } })
+      await c.updateOne({ _id: 'a' }, { $set: { 'ops.m': marker } }, { adopt: true })
+      await c.updateOne({ _id: 'a' }, { $inc: { 'ops.m.session.v': 1 } })
+      expect(marker.session.v).to.equal(2)
+      expect(((await c.findOne({ _id: 'a' }))!.ops as { m: { session: { v: number } } }).m.session.v).to.equal(3)
+    } finally {
+      await s.close()
+    }
+  })
+
   it('adopt: the values of an update become the cached document\'s own (no copy in); the row holds the same', async () => {
     const path = tempSqlitePath().file
     const s = createSqliteStore(path, { synchronous: 'NORMAL' })
