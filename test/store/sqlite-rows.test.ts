@@ -111,7 +111,7 @@ describe('store: SQLite row cache and index columns', () => {
       // findOneAndDelete hands out a copy of a document someone else may hold
       const gone = (await c.findOneAndDelete({ _id: 'a' }))!
       ;(gone.keep as Record<string, unknown>).big = 'z'
-      expect(lent.keep.big).to.equal('x')
+      expect((lent.keep as { big: string }).big).to.equal('x')
     } finally {
       await s.close()
     }
