@@ -97,6 +97,26 @@ describe('store: SQLite row cache and index columns', () => {
     }
   })
 
+  it("a write keeps an index column that another process added up to date (schema checked once per group commit)", async () => {
+    const path = tempSqlitePath().file
+    const a = createSqliteStore(path, { synchronous: 'NORMAL', groupCommit: true })
+    const b = createSqliteStore(path, { synchronous: 'NORMAL', groupCommit: true })
+    try {
+      const ca = a.collection('ix')
+      await ca.insertOne({ _id: 'd1', x: 1 })
+      await ca.updateOne({ _id: 'd1' }, { $set: { x: 2 } }) // A has written with the columns it knew
+      await b.collection('ix').createIndex({ fields: ['x'] })
+      // several writes in one turn of A: the first checks the schema for the whole transaction
+      await Promise.all([ca.updateOne({ _id: 'd1' }, { $set: { x: 5 } }), ca.insertOne({ _id: 'd2', x: 5 }), ca.insertOne({ _id: 'd3', x: 6 })])
+      const cb = b.collection('ix')
+      expect((await cb.find({ x: 5 }, { sort: { _id: 1 } })).map((d) => d._id)).to.deep.equal(['d1', 'd2'])
+      expect((await cb.find({ x: 6 })).map((d) => d._id)).to.deep.equal(['d3'])
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
   it('a document built by copy on write still shares parts with the lent one: the next update copies again', async () => {
     const s = createSqliteStore(tempSqlitePath().file, { synchronous: 'NORMAL', groupCommit: true })
     try {
