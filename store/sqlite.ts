@@ -525,6 +525,9 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 }
 
+/** Writes committed by any SqliteStore of this process (ends every store's shared read check: fresh()). */
+let writesInProcess = 0
+
 export class SqliteStore implements DocumentStore {
   readonly kind = 'sqlite' as const
   readonly db: Database.Database
@@ -574,7 +577,14 @@ export class SqliteStore implements DocumentStore {
 
   /** Runs one collection operation, in the turn's shared transaction when group commit is on. */
   run<R>(op: () => Promise<R>, write: boolean): Promise<R> {
-    if (!this.groupCommit || (!this.batch && !write) || !this.db.open) return op()
+    if (!this.groupCommit || (!this.batch && !write) || !this.db.open) {
+      if (!write) return op()
+      try {
+        return op() // committed on its own (no group commit) when the promise is made
+      } finally {
+        writesInProcess++
+      }
+    }
     // SQLite rolled the shared transaction back on its own (an I/O error, SQLITE_FULL): fail the turn's
     // operations so far and start another transaction for this one.
     if (this.batch && !this.db.inTransaction) this.commit()
@@ -606,6 +616,7 @@ export class SqliteStore implements DocumentStore {
     try {
       if (!this.db.inTransaction) throw new Error('the group-commit transaction was rolled back')
       this.db.exec('COMMIT')
+      writesInProcess++
     } catch (e) {
       err = e
       this.cacheEpoch++
@@ -671,14 +682,31 @@ export class SqliteStore implements DocumentStore {
    * The row caches' epoch, after making sure no other connection (another process sharing the file)
    * committed since this one last looked: `PRAGMA data_version` changes only for other connections'
    * commits. Checked once per group-commit transaction (which holds the write lock, so nobody else can
-   * commit until it ends) and on every call outside one.
+   * commit until it ends), and outside one once per run of synchronous code and promise continuations
+   * (a PRAGMA outside a transaction takes the WAL read lock: ~3 µs, two per CHF update). Reads in one such
+   * run may share the check: whatever tells this process about another process's commit (a request, a
+   * notification, a timer) arrives in a later callback, after process.nextTick has ended the run; a commit
+   * by another store of this process (any SqliteStore write or COMMIT) ends it at once.
    */
   fresh(): number {
-    if (!(this.batch && this.batchFresh && this.db.inTransaction)) {
-      if (this.dataChanged()) this.cacheEpoch++
-      if (this.batch) this.batchFresh = true
+    if (this.batch && this.db.inTransaction) {
+      if (!this.batchFresh) {
+        if (this.dataChanged()) this.cacheEpoch++
+        this.batchFresh = true
+      }
+      return this.cacheEpoch
     }
+    if (this.readFreshAt === writesInProcess) return this.cacheEpoch
+    if (this.dataChanged()) this.cacheEpoch++
+    if (this.readFreshAt === -1) process.nextTick(this.endReadRun)
+    this.readFreshAt = writesInProcess
     return this.cacheEpoch
+  }
+
+  /** `writesInProcess` when this run of code last checked data_version outside a transaction; -1: not in this run. */
+  private readFreshAt = -1
+  private readonly endReadRun = () => {
+    this.readFreshAt = -1
   }
 
   collection<T extends Doc = Doc>(name: string, _opts?: CollectionOptions): Collection<T> {
@@ -701,6 +729,7 @@ export class SqliteStore implements DocumentStore {
     this.stmts.clear()
     this.epoch++
     this.cacheEpoch++
+    writesInProcess++
   }
 
   async close(): Promise<void> {

@@ -33,6 +33,30 @@ describe('store: SQLite row cache and index columns', () => {
     }
   })
 
+  it("reads share one data_version check per run of code: another process's commit is seen from the next callback on, and by a guarded update at once", async () => {
+    const path = tempSqlitePath().file
+    const a = createSqliteStore(path, { synchronous: 'NORMAL', groupCommit: true })
+    const other = new Database(path) // another process's connection: not a store of this process
+    try {
+      const ca = a.collection('acct')
+      await ca.insertOne({ _id: 'x', available: 100 })
+      await new Promise((r) => setImmediate(r))
+      expect((await ca.findOne({ _id: 'x' }))?.available).to.equal(100)
+      other.prepare(`UPDATE "acct" SET doc = json_set(doc, '$.available', 20) WHERE _id = 'x'`).run()
+      // a guarded update checks inside its own transaction, whatever the reads of this run saw
+      expect((await ca.updateOne({ _id: 'x', available: { $gte: 50 } }, { $inc: { available: -50 } })).matched).to.equal(0)
+      other.prepare(`UPDATE "acct" SET doc = json_set(doc, '$.available', 30) WHERE _id = 'x'`).run()
+      await new Promise((r) => setImmediate(r))
+      expect((await ca.findOne({ _id: 'x' }))?.available).to.equal(30)
+      other.prepare(`UPDATE "acct" SET doc = json_set(doc, '$.available', 40) WHERE _id = 'x'`).run()
+      await new Promise((r) => setTimeout(r, 1))
+      expect((await ca.findOne({ _id: 'x' }, { readonly: true }))?.available).to.equal(40)
+    } finally {
+      other.close()
+      await a.close()
+    }
+  })
+
   it('a write rolled back with its transaction is never read back', async () => {
     const s = createSqliteStore(tempSqlitePath().file, { synchronous: 'NORMAL' })
     try {
