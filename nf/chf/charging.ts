@@ -4,18 +4,19 @@
  *
  * Crash safety and idempotency — two documents describe a session's op: the account (money, bundles)
  * and the session (state, applied report ids, the stored answer). The account change is made FIRST,
- * as one guarded update that also stores an op marker `ops.<opKey(ref, v+1)>` holding the complete
- * next session document and the rated-usage rows. Then the rated rows are inserted (ids are
+ * as one guarded update that also stores an op marker `ops.<markerKey(ref)>` (one per session) holding
+ * the op's id `opKey(ref, v+1)`, the complete next session document and the rated-usage rows. Then the rated rows are inserted (ids are
  * deterministic, duplicates ignored), and the session row is written when it must be (below).
  *  - A crash before the account update: nothing happened; the SMF's retry is processed afresh.
  *  - A crash after it: the marker is the durable record of the op. Whoever touches the session next
  *    (a retry, another update, the release, the expiry sweeper, or reconcile() at start) finds a marker
  *    this process has not settled and rolls it forward (inserts the rated rows, writes the stored session,
  *    clears the marker) before doing anything else. Re-applying the account change is impossible: the
- *    update's filter requires the marker to be absent, and the op id is a function of (ref, version).
+ *    update's filter requires the session's marker to be the one the op planned from (or none), and the
+ *    op's own update replaced it; the op id is a function of (ref, version).
  *
  * The session row is written behind. While a session runs, its newest marker stays in the account (the
- * next op of the session removes it in its own account update) and IS the session's current state: an
+ * next op of the session replaces it in its own account update) and IS the session's current state: an
  * op plans from the marker when it is newer than the row (`currentSession`). The row is rewritten only
  * when something that reads rows needs it: the session closes, a CDR is pending (the CDR writer), the
  * earliest reservation expiry moves earlier (the expiry sweeper), or the row's lastRequestAt is a minute
@@ -33,7 +34,7 @@ import type { EventSink, Outbox } from '../sbi/ports.ts'
 import { problem } from '../sbi/types.ts'
 import { hasReports, planOp, requestFingerprint, servingPlmnOf, type ChargingDataRequest, type ChargingDataResponse, type Mode, type PlannedOp, type SessionSettings } from './domain/session.ts'
 import { zoneOf } from './domain/rating.ts'
-import { currentSession, liveMarkerOf, type AccountDoc, type ChfStore, type OpMarker, type SessionDoc } from './store.ts'
+import { currentSession, legacyMarkerKeys, liveMarkerOf, markerKey, type AccountDoc, type ChfStore, type OpMarker, type SessionDoc } from './store.ts'
 
 export interface ChargingDeps {
   store: ChfStore
@@ -212,10 +213,10 @@ export class ChargingService {
       }
       const planned = planOp(s, acct, req, mode, this.d.clock(), this.settings)
       const marker: OpMarker = { id: planned.change.opId, kind: 'session', ref, session: planned.next, rated: planned.rated, at: planned.next.updatedAt }
-      // the previous op's marker of this session was left in place (one write less per op): remove it now
-      planned.change.clearMarkers = Object.entries(acct.ops ?? {})
-        .filter(([, m]) => m.ref === ref && m.session.version <= s.version)
-        .map(([k]) => k)
+      // the previous op's marker of this session was left in place (one write less per op): this one replaces it
+      planned.change.replaces = acct.ops?.[markerKey(ref)]?.id
+      const legacy = legacyMarkerKeys(acct, ref)
+      if (legacy.length) planned.change.clearMarkers = legacy
       let r
       try {
         r = await this.d.store.applyChange(s.supi, { ...planned.change, marker }, planned.next.updatedAt)
@@ -255,7 +256,7 @@ export class ChargingService {
     if (keepMarker) this.settle(m.ref, m.id)
     else {
       this.settled.delete(m.ref)
-      await this.d.store.clearMarker(supi, m.id)
+      await this.d.store.clearMarker(supi, m)
     }
     for (const e of planned?.events ?? []) await this.d.events.emit('chf', { type: e.type, supi, data: e.data })
     if (m.session.hasPendingCdr && this.d.onCdrPending) await this.d.onCdrPending(m.ref).catch((err) => this.d.log.error({ err }, 'CDR flush failed'))

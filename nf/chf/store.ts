@@ -4,8 +4,8 @@
  *
  * Balances never overdraw and never double-charge without multi-document transactions (DESIGN §4):
  * every balance change is ONE guarded update of the account document, e.g.
- *   filter { _id: supi, available: { $gte: 120 }, 'ops.<opId>': { $exists: false } }
- *   update { $inc: { reserved: 120, available: -120 }, $set: { 'ops.<opId>': marker } }
+ *   filter { _id: supi, available: { $gte: 120 }, 'ops.<session>.id': <the marker the op planned from> }
+ *   update { $inc: { reserved: 120, available: -120 }, $set: { 'ops.<session>': marker } }
  * `available` is kept equal to balance + creditLimit − reserved by every update (it exists so the guard
  * is a single-field comparison), and the same per bundle (`bundles.<key>.available` = remaining − reserved).
  * How the account op and the session document stay consistent across a crash is explained in
@@ -17,7 +17,7 @@
 import type { Collection, DocumentStore, Filter, Update } from '../../store/port.ts'
 import { DuplicateKeyError } from '../../store/port.ts'
 import type { BundleView } from './domain/types.ts'
-import type { AccountChange, AccountDoc, ApplyOutcome, CdrContainer, RatedUsageDoc, SessionDoc, SlcSubscriptionDoc } from './domain/state.ts'
+import { markerKey, type AccountChange, type AccountDoc, type ApplyOutcome, type CdrContainer, type OpMarker, type RatedUsageDoc, type SessionDoc, type SlcSubscriptionDoc } from './domain/state.ts'
 
 export * from './domain/state.ts'
 
@@ -69,8 +69,11 @@ export class ChfStore {
    * `idem.<opId>`, set by the same update).
    */
   async applyChange(supi: string, c: AccountChange, now: string, extra: Update = {}): Promise<ApplyOutcome> {
-    const markerPath = c.marker ? `ops.${c.opId}` : `idem.${c.opId}`
-    const filter: Filter = { _id: supi, [markerPath]: { $exists: false } }
+    const markerPath = c.marker ? `ops.${markerKey(c.marker.ref)}` : `idem.${c.opId}`
+    const filter: Filter = { _id: supi }
+    // a session's op replaces the marker it planned from: the update requires exactly that one to be there
+    if (c.marker && c.replaces !== undefined) filter[`${markerPath}.id`] = c.replaces
+    else filter[markerPath] = { $exists: false }
     if (c.moneyGuard !== undefined) filter.available = { $gte: c.moneyGuard }
     const inc: Record<string, number> = { version: 1 }
     const add = (k: string, v: number) => {
@@ -90,7 +93,7 @@ export class ChfStore {
     const set: Record<string, unknown> = { updatedAt: now }
     if (c.marker) {
       set[markerPath] = c.marker
-      add('pendingOps', 1)
+      if (c.replaces === undefined) add('pendingOps', 1)
     } else set[markerPath] = { at: now, transactionId: c.opId }
     Object.assign(set, extra.$set ?? {})
     for (const [k, v] of Object.entries(extra.$inc ?? {})) add(k, v)
@@ -106,13 +109,16 @@ export class ChfStore {
     if (r.matched === 1) return { kind: 'applied' }
     const acct = await this.accounts.findOne({ _id: supi })
     if (!acct) return { kind: 'no-account' }
-    if (c.marker && acct.ops?.[c.opId]) return { kind: 'already', marker: acct.ops[c.opId] }
+    if (c.marker && acct.ops?.[markerKey(c.marker.ref)]?.id === c.opId) return { kind: 'already', marker: acct.ops[markerKey(c.marker.ref)] }
     if (!c.marker && acct.idem?.[c.opId]) return { kind: 'already' }
     return { kind: 'refused' }
   }
 
-  async clearMarker(supi: string, opId: string): Promise<void> {
-    await this.accounts.updateOne({ _id: supi, [`ops.${opId}`]: { $exists: true } }, { $unset: { [`ops.${opId}`]: '' }, $inc: { pendingOps: -1 } })
+  /** Removes a session's op marker if it is still this one (under its session key, or older code's per-op key). */
+  async clearMarker(supi: string, m: OpMarker): Promise<void> {
+    const key = markerKey(m.ref)
+    const r = await this.accounts.updateOne({ _id: supi, [`ops.${key}.id`]: m.id }, { $unset: { [`ops.${key}`]: '' }, $inc: { pendingOps: -1 } })
+    if (r.matched === 0) await this.accounts.updateOne({ _id: supi, [`ops.${m.id}`]: { $exists: true } }, { $unset: { [`ops.${m.id}`]: '' }, $inc: { pendingOps: -1 } })
   }
 
   /** `readonly`: the caller changes nothing in the session it gets (the store may share it: no copy). */

@@ -5,9 +5,9 @@
  */
 import { expect } from 'chai'
 import type { DocumentStore } from '../../store/port.ts'
-import { mongoAvailable, openTestStore, type StoreKind } from '../helpers/store.ts'
+import { ferretDbVersion, mongoAvailable, openTestStore, type StoreKind } from '../helpers/store.ts'
 import { rowWriteNeeded } from '../../nf/chf/charging.ts'
-import { currentSession, liveMarkerOf, type SessionDoc } from '../../nf/chf/store.ts'
+import { currentSession, liveMarkerOf, markerKey, opKey, type SessionDoc } from '../../nf/chf/store.ts'
 import { chfServices, f5Create, f5Update, MB, PLAN } from './fixtures.ts'
 
 const T0 = Date.parse('2026-11-29T10:00:00Z')
@@ -121,6 +121,64 @@ for (const kind of ['sqlite', ...(mongoAvailable() ? ['mongodb'] : [])] as Store
         expect(acct.balance).to.equal(1000 - 10)
         expect(currentSession(rowAfter, acct).rgs.rg_2!.usedUnits).to.equal(2 * MB)
       })
+    })
+
+    it('one marker key per session; markers older code stored under per-op keys are rolled forward and replaced', async () => {
+      await withOpenSession(kind, 'imsi-001010000000084', async ({ store, now, services: first, supi, ref }) => {
+        now.t = T0 + 1000
+        await first.charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any)
+        now.t = T0 + 2000
+        await first.charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: new Date(now.t).toISOString(), requested: MB }]) as any)
+        let acct = (await first.chf.getAccount(supi))!
+        expect(Object.keys(acct.ops)).to.deep.equal([markerKey(ref)])
+        expect(acct.pendingOps).to.equal(1)
+        // what older code left: the same marker under its op id (a running session at the upgrade)
+        const m = acct.ops[markerKey(ref)]!
+        expect(m.id).to.equal(opKey(ref, m.session.version))
+        await first.chf.accounts.updateOne({ _id: supi }, { $unset: { [`ops.${markerKey(ref)}`]: '' }, $set: { [`ops.${m.id}`]: m } })
+        const second = await chfServices(store, () => new Date(now.t))
+        now.t = T0 + 3000
+        await second.charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: new Date(now.t).toISOString(), requested: MB }]) as any)
+        acct = (await second.chf.getAccount(supi))!
+        expect(Object.keys(acct.ops)).to.deep.equal([markerKey(ref)])
+        expect(acct.pendingOps).to.equal(1)
+        expect(acct.balance).to.equal(1000 - 10)
+        // a legacy marker found at start: reconcile() finishes it and removes it
+        const m2 = acct.ops[markerKey(ref)]!
+        await second.chf.accounts.updateOne({ _id: supi }, { $unset: { [`ops.${markerKey(ref)}`]: '' }, $set: { [`ops.${m2.id}`]: m2 } })
+        expect(await (await chfServices(store, () => new Date(now.t))).charging.reconcile()).to.equal(1)
+        acct = (await second.chf.getAccount(supi))!
+        expect(acct.ops).to.deep.equal({})
+        expect(acct.pendingOps).to.equal(0)
+        expect((await second.chf.getSession(ref))!.version).to.equal(m2.session.version)
+      })
+    })
+
+    it('two ops planned from the same marker: the second is refused by the first one\'s replacement and planned again', async function () {
+      let notAtomic: string | undefined
+      await withOpenSession(kind, 'imsi-001010000000085', async ({ store, now, services: { charging, chf }, supi, ref }) => {
+        // FerretDB v1 runs a guarded update as a query and then a write (store/README.md): MongoDB and SQLite are atomic
+        notAtomic = await ferretDbVersion(store)
+        if (notAtomic) return
+        now.t = T0 + 1000
+        await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any)
+        const ts = new Date(T0 + 2000).toISOString()
+        now.t = T0 + 2000
+        await Promise.all([
+          charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts, requested: MB }]) as any),
+          charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: new Date(T0 + 2001).toISOString(), requested: MB }]) as any),
+        ])
+        const acct = (await chf.getAccount(supi))!
+        const cur = currentSession((await chf.getSession(ref))!, acct)
+        expect(cur.rgs.rg_2!.usedUnits).to.equal(2 * MB)
+        expect(acct.balance).to.equal(1000 - 10)
+        expect(Object.keys(acct.ops)).to.deep.equal([markerKey(ref)])
+        expect(acct.pendingOps).to.equal(1)
+      })
+      if (notAtomic) {
+        console.log(`      (skipped: FerretDB ${notAtomic} does not make a guarded update atomic; MongoDB does)`)
+        this.skip()
+      }
     })
   })
 }
