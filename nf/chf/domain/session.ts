@@ -9,7 +9,7 @@ import { decideGrant, type GrantDecision } from './quota.ts'
 import { rateUsage, unitOf, zoneOf } from './rating.ts'
 import type { BundleView, RatingPlan, UnitKind } from './types.ts'
 import type { AccountChange, AccountDoc, CdrContainer, CdrRecord, RatedUsageDoc, RgState, SessionDoc } from './state.ts'
-import { bundleKey, opKey } from './state.ts'
+import { bundleKey, copySession, opKey } from './state.ts'
 
 export interface Trigger {
   triggerType?: string
@@ -225,7 +225,7 @@ export function servingPlmnOf(req: ChargingDataRequest): string | undefined {
 export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest | undefined, mode: Mode, now: Date, cfg: SessionSettings): PlannedOp {
   const nowIso = now.toISOString()
   const plan: RatingPlan = acct.plan
-  const next: SessionDoc = clone(s)
+  const next: SessionDoc = copySession(s)
   next.version = s.version + 1
   next.updatedAt = nowIso
   const change: AccountChange = { opId: opKey(s._id, next.version), money: { balance: 0, reserved: 0 }, bundles: {} }

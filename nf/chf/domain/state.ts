@@ -171,6 +171,22 @@ export interface SlcSubscriptionDoc extends Record<string, unknown> {
   createdAt: string
 }
 
+/**
+ * The copy of a session an op plans on. Planning changes in place only the rating-group states (and their
+ * reservation) and the record counters in `cdr`; everything else it replaces instead of changing (applied
+ * ids, the last answer, pending CDRs, scalars), and what never changes after create (the consumer's
+ * identification, the PDU session information) is shared. A generic deep copy of the ~1.3 KB session was
+ * ~4 % of a charging update's CPU. test/chf/readonly-inputs.test.ts plans on deep-frozen documents.
+ */
+export function copySession(s: SessionDoc): SessionDoc {
+  const rgs: Record<string, RgState> = {}
+  for (const k in s.rgs) {
+    const r = s.rgs[k]!
+    rgs[k] = r.reservation ? { ...r, reservation: { ...r.reservation, bundles: { ...r.reservation.bundles } } } : { ...r }
+  }
+  return { ...s, rgs, cdr: { ...s.cdr } }
+}
+
 /** Map key of a bundle id: safe as one dotted-path segment on both adapters (no '.', '$', not numeric). */
 export function bundleKey(id: string): string {
   return 'b_' + id.replace(/[%.$]/g, (c) => '%' + c.charCodeAt(0).toString(16))

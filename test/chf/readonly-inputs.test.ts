@@ -1,0 +1,69 @@
+/**
+ * The CHF plans every op from documents the store lends without a copy (readonly reads: the row cache's
+ * own session and account). Planning must copy what it changes. Here every lent document is deep-frozen
+ * before the CHF sees it, so any write into one throws (ES modules are strict), through grants, usage
+ * with a bundle, a partial CDR cut, an expiry and the release.
+ */
+import { expect } from 'chai'
+import { ChfStore } from '../../nf/chf/store.ts'
+import { openTestStore } from '../helpers/store.ts'
+import { chfServices, f5Create, f5Update, MB, PLAN, SETTINGS } from './fixtures.ts'
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o)
+    for (const v of Object.values(o)) deepFreeze(v)
+  }
+  return o
+}
+
+describe('chf: planning never writes into the documents it reads', () => {
+  const orig = { s: ChfStore.prototype.getSession, a: ChfStore.prototype.getAccount }
+  before(() => {
+    ChfStore.prototype.getSession = async function (ref, readonly = false) {
+      const d = await orig.s.call(this, ref, readonly)
+      return readonly ? deepFreeze(d) : d
+    }
+    ChfStore.prototype.getAccount = async function (supi, readonly = false) {
+      const d = await orig.a.call(this, supi, readonly)
+      return readonly ? deepFreeze(d) : d
+    }
+  })
+  after(() => {
+    ChfStore.prototype.getSession = orig.s
+    ChfStore.prototype.getAccount = orig.a
+  })
+
+  it('grants, usage against a bundle and money, a partial record, expiry and release on frozen inputs', async () => {
+    const store = await openTestStore('sqlite')
+    const t = { now: Date.parse('2026-11-29T10:00:00Z') }
+    try {
+      const { charging, accounts, chf } = await chfServices(store, () => new Date(t.now))
+      const supi = 'imsi-001010000000091'
+      await accounts.create({ supi, plan: PLAN, openingBalance: 100_000 })
+      await accounts.addBundle(supi, { id: 'data-3m', name: '3 MB', unit: 'VOLUME', ratingGroup: 1, total: 3 * MB }, 'k-bundle')
+      const { ref } = await charging.create(f5Create(supi) as any)
+      const ts = () => new Date(t.now).toISOString()
+      await charging.update(ref, f5Update(supi, [{ rg: 1, requested: MB }, { rg: 2, requested: MB }]) as any)
+      for (let i = 0; i < 6; i++) {
+        t.now += 1000
+        await charging.update(ref, f5Update(supi, [{ rg: 1, total: MB, ts: ts(), requested: MB }, { rg: 2, total: MB / 2, ts: ts(), requested: MB }]) as any)
+      }
+      t.now += (SETTINGS.partialTime + 1) * 1000 // the record's time limit: a partial CHF-CDR is cut
+      await charging.update(ref, f5Update(supi, [{ rg: 1, total: MB, ts: ts(), requested: MB }]) as any)
+      t.now += (SETTINGS.quotaValidityTime + SETTINGS.expiryGrace + 1) * 1000
+      expect(await charging.expireReservations()).to.equal(1)
+      t.now += 1000
+      await charging.release(ref, f5Update(supi, [{ rg: 2, total: 1000, ts: ts() }]) as any)
+      const acct = (await chf.getAccount(supi))!
+      const session = (await chf.getSession(ref))!
+      expect(session.state).to.equal('CLOSED')
+      expect(session.cdrPending.map((r) => r.causeForRecordClosing)).to.deep.equal(['timeLimit', 'normalRelease'])
+      expect(acct.reserved).to.equal(0)
+      expect(acct.pendingOps).to.equal(0)
+      expect(Object.values(acct.bundles)[0]!.remaining).to.equal(0) // 7 MB on RG 1: the 3 MB bundle first
+    } finally {
+      await store.close()
+    }
+  })
+})
