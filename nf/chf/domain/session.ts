@@ -441,7 +441,7 @@ export function planOp(s: SessionDoc, acct: AccountDoc, req: ChargingDataRequest
     // The answer is kept only where a retransmission is answered from it (nf/chf/charging.ts): a request with
     // usage reports, or with a sequence number. One without either is decided afresh when it comes again.
     const replayable = hasReports(req) || req.invocationSequenceNumber > 0 || mode === 'release'
-    next.last = { fp: requestFingerprint(req, mode), isn: req.invocationSequenceNumber, ...(replayable ? { answer } : {}), status: mode === 'release' ? 204 : 200 }
+    next.last = { ...(replayable ? { fp: requestFingerprint(req, mode), answer } : {}), isn: req.invocationSequenceNumber, status: mode === 'release' ? 204 : 200 }
   }
   return { next, change, rated, answer, events, moneyTouched }
 }

@@ -123,8 +123,8 @@ export interface SessionDoc extends Record<string, unknown> {
   rgs: Record<string, RgState>
   /** Identities of the usage reports already applied (last 64). */
   applied: string[]
-  /** The last request's fingerprint and sequence number, and its answer when a retransmission would be answered from it. */
-  last?: { fp: string; isn: number; answer?: unknown; status: number }
+  /** The last request's sequence number, and its fingerprint and answer when a retransmission would be answered from it. */
+  last?: { fp?: string; isn: number; answer?: unknown; status: number }
   /** Earliest reservation expiry (sweeper index); absent when nothing is reserved. */
   nextExpiry?: string
   /**
