@@ -198,8 +198,16 @@ export function bundleKey(id: string): string {
  * internalisation, a new hidden class), and a per-op key made ~5 of those per charging update.
  */
 export function markerKey(ref: string): string {
-  return 's_' + ref.replace(/[%.$]/g, (c) => '%' + c.charCodeAt(0).toString(16))
+  let k = markerKeys.get(ref)
+  if (k === undefined) {
+    if (markerKeys.size >= 100_000) markerKeys.clear()
+    k = 's_' + ref.replace(/[%.$]/g, (c) => '%' + c.charCodeAt(0).toString(16))
+    markerKeys.set(ref, k)
+  }
+  return k
 }
+/** ref → marker key: several lookups per op, and the same string each time (an internalised key). */
+const markerKeys = new Map<string, string>()
 
 /**
  * The session's op marker, if any. A running session's marker stays in the account until the session's
