@@ -15,7 +15,8 @@ import { parseArgs } from 'node:util'
 import { loadScenario } from './scenarios/index.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const tsx = path.resolve(here, '../node_modules/.bin/tsx')
+/** Servers run as `mvno start` runs them: node with the project's TypeScript loader (cli/ts-loader.mjs). */
+const loader = path.resolve(here, '../cli/ts-loader.mjs')
 
 interface Target {
   url: string
@@ -57,7 +58,7 @@ async function spawnServer(args: string[], env: Record<string, string> = {}): Pr
   // MVNO_BENCH_PROFILE=<dir>: write a V8 CPU profile of the scenario's server process there (node --cpu-prof)
   const prof = process.env.MVNO_BENCH_PROFILE && args[0] === 'bench/child.ts' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MVNO_BENCH_PROFILE}`] : []
   if (process.env.MVNO_BENCH_NODE_FLAGS && args[0] === 'bench/child.ts') prof.push(...process.env.MVNO_BENCH_NODE_FLAGS.split(' '))
-  const child = spawn(tsx, [...prof, ...args], { stdio: ['ignore', 'pipe', 'ignore'], cwd: path.resolve(here, '..'), env: { ...process.env, ...env } })
+  const child = spawn(process.execPath, ['--import', loader, ...prof, ...args], { stdio: ['ignore', 'pipe', 'ignore'], cwd: path.resolve(here, '..'), env: { ...process.env, ...env } })
   const line = await new Promise<string>((resolve, reject) => {
     let buf = ''
     child.stdout!.on('data', (d: Buffer) => {

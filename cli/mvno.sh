@@ -1,4 +1,4 @@
 #!/bin/sh
-# `mvno` on the PATH (npm link / npx): runs cli/mvno.ts with tsx from this package.
+# `mvno` on the PATH (npm link / npx): runs cli/mvno.ts with this package's TypeScript loader.
 here=$(dirname "$(readlink -f "$0")")
-exec "$here/../node_modules/.bin/tsx" "$here/mvno.ts" "$@"
+exec node --import "$here/ts-loader.mjs" "$here/mvno.ts" "$@"
