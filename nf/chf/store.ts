@@ -21,6 +21,22 @@ import { markerKey, type AccountChange, type AccountDoc, type ApplyOutcome, type
 
 export * from './domain/state.ts'
 
+/**
+ * The dotted paths of a session's marker, built once per session: the same string objects every op (a
+ * property key V8 has already internalised; a fresh template string is hashed and looked up every time).
+ */
+const pathsOfMarker = new Map<string, { marker: string; id: string }>()
+function markerPaths(ref: string): { marker: string; id: string } {
+  let p = pathsOfMarker.get(ref)
+  if (!p) {
+    if (pathsOfMarker.size >= 100_000) pathsOfMarker.clear()
+    const marker = `ops.${markerKey(ref)}`
+    p = { marker, id: `${marker}.id` }
+    pathsOfMarker.set(ref, p)
+  }
+  return p
+}
+
 export class ChfStore {
   readonly accounts: Collection<AccountDoc>
   readonly sessions: Collection<SessionDoc>
@@ -65,14 +81,15 @@ export class ChfStore {
 
   /**
    * Applies a balance/bundle change as ONE guarded update: it happens entirely or not at all, at most
-   * once per opId (the marker `ops.<opId>` is the idempotency record; without a marker the guard is
-   * `idem.<opId>`, set by the same update).
+   * once per opId (a session's marker `ops.s_<ref>` holds the op id and is replaced by the session's next
+   * op; without a marker the guard is `idem.<opId>`, set by the same update).
    */
   async applyChange(supi: string, c: AccountChange, now: string, extra: Update = {}): Promise<ApplyOutcome> {
-    const markerPath = c.marker ? `ops.${markerKey(c.marker.ref)}` : `idem.${c.opId}`
+    const paths = c.marker ? markerPaths(c.marker.ref) : undefined
+    const markerPath = paths ? paths.marker : `idem.${c.opId}`
     const filter: Filter = { _id: supi }
     // a session's op replaces the marker it planned from: the update requires exactly that one to be there
-    if (c.marker && c.replaces !== undefined) filter[`${markerPath}.id`] = c.replaces
+    if (paths && c.replaces !== undefined) filter[paths.id] = c.replaces
     else filter[markerPath] = { $exists: false }
     if (c.moneyGuard !== undefined) filter.available = { $gte: c.moneyGuard }
     const inc: Record<string, number> = { version: 1 }
