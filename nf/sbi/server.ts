@@ -299,7 +299,7 @@ function send(stream: ServerHttp2Stream, res: SbiResponse): void {
       stream.respond(h)
       // The stream is ended once the body is written, not in the same call: with end(payload) the stream
       // closes while that write is still in flight, and node 20 then builds an ERR_STREAM_DESTROYED (with
-      // its stack trace) for every response, ~6 µs of CPU (bench/README.md). Costs one empty DATA frame
+      // its stack trace) for every response, ~6 µs of CPU (README "Benchmarks"). Costs one empty DATA frame
       // carrying END_STREAM.
       stream.write(payload, (err) => {
         if (!err && !stream.destroyed) stream.end()
