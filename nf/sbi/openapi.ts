@@ -129,6 +129,7 @@ function buildRouter(api: OpenAPIBackend): (method: string, relPath: string) => 
 }
 
 function safeDecode(s: string): string {
+  if (!s.includes('%')) return s // nothing to decode (a SUPI, an id): skip decodeURIComponent's scan and copy
   try {
     return decodeURIComponent(s)
   } catch {
