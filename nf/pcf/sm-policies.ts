@@ -72,8 +72,9 @@ export class SmPolicyService {
     return { id, location, decision: withNegotiatedFeatures(outcome.decision, context.suppFeat) }
   }
 
-  async get(id: string): Promise<SmPolicyDoc> {
-    const doc = await this.store.getSm(id)
+  /** The association as stored, shared with the store's cache: callers read it and change nothing in it. */
+  async get(id: string): Promise<Readonly<SmPolicyDoc>> {
+    const doc = await this.store.getSm(id, true)
     if (!doc) throw problem(404, 'CONTEXT_NOT_FOUND', `no SM policy association ${id}`)
     return doc
   }

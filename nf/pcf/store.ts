@@ -132,8 +132,9 @@ export class PcfStore {
     return this.sm.insertOne(doc)
   }
 
-  getSm(id: string): Promise<SmPolicyDoc | null> {
-    return this.sm.findOne({ _id: id })
+  /** `readonly`: the caller changes nothing in the association it gets (the store may share it: no copy). */
+  getSm(id: string, readonly = false): Promise<SmPolicyDoc | null> {
+    return this.sm.findOne({ _id: id }, { readonly })
   }
 
   smOfSupi(supi: string): Promise<SmPolicyDoc[]> {
