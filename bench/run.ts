@@ -139,7 +139,7 @@ async function main() {
       requests: { type: 'string', default: '20000' },
       clients: { type: 'string', default: '8' },
       streams: { type: 'string', default: '16' },
-      rounds: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '9' },
     },
   })
   const name = positionals[0]
