@@ -71,7 +71,10 @@ function eq(path: string, v: unknown, params: Param[], cols: IndexColumns): stri
   switch (typeof v) {
     case 'string':
       params.push(v)
-      return `(${f} = ? AND ${t} = 'text')`
+      // What json_extract (and an index column) gives is SQL text only for a string, or for an object or
+      // array as its JSON text, which starts with '{' or '['. A string that starts with neither can only
+      // equal a string: no json_type, which would make SQLite parse the document of every candidate row.
+      return v[0] === '{' || v[0] === '[' ? `(${f} = ? AND ${t} = 'text')` : `${f} = ?`
     case 'number':
       params.push(v)
       return `(${f} = ? AND ${t} IN ('integer','real'))`

@@ -34,6 +34,10 @@ const filters: Filter[] = [
   { state: 'OPEN', lastRequestAt: { $lt: '2026-11-29T11:00:00Z' } }, { state: { $in: ['OPEN', 'CLOSED'] }, lastRequestAt: { $gte: '2026-11-29T09:30:00Z' } },
   { _id: 'a' }, { _id: { $eq: 'b' } }, { _id: { $in: ['a', 'c', 'zz'] } }, { _id: { $ne: 'a' } }, { _id: { $gt: 'c' } }, { _id: { $exists: true } }, { _id: 1 },
   { _id: 'a', n: 1, 'ops.o_1@2': { $exists: true } }, { _id: 'a', n: 2 },
+  // strings against values whose SQL form is also text or a number: an object or array (its JSON text),
+  // a number, a boolean (1/0); only a string may match
+  { o: '{"p":1,"q":"y"}' }, { o: '[1,2]' }, { arr: '[]' }, { arr: '[1]' }, { 'o.p': '1' }, { b: '1' }, { b: '0' }, { n: '-3' },
+  { s: '1' }, { 'arr.0': '1' }, { n: { $in: ['1', '1.5'] } }, { o: { $in: ['[1,2]', 'x'] } }, { s: { $ne: '1' } },
 ]
 
 const indexed = ['n', 's', 'b', 'z', 'o', 'o.p', 'arr', 'arr.0', 'available', 'state', 'lastRequestAt', 'nested.deep.v']
