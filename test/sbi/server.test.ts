@@ -54,6 +54,20 @@ for (const transport of ['h2c', 'tls'] as const) {
       expect(get.body.supi).to.equal('imsi-001010000000001')
     })
 
+    it('a body larger than the HTTP/2 flow-control window arrives whole (the stream ends after the write)', async () => {
+      const big = createSbiServer({ nf: 'test', host: '127.0.0.1', port: 0, tls: transport === 'tls' ? selfSignedCert() : undefined, services: [runtimeTestService()], log })
+      const bigUrl = await big.listen()
+      try {
+        const tags = Array.from({ length: 20_000 }, (_, i) => `tag-${i}`) // ~230 KB echoed back, > 64 KB window
+        const res = await h2request(bigUrl, { method: 'POST', path: `${BASE}/items`, body: { supi: 'imsi-001010000000001', count: 1, tags } })
+        expect(res.status).to.equal(201)
+        expect(res.body.tags).to.have.length(20_000)
+        expect(res.body.tags[19_999]).to.equal('tag-19999')
+      } finally {
+        await big.close()
+      }
+    })
+
     it('unknown path: 404 problem+json RESOURCE_URI_STRUCTURE_NOT_FOUND (also for POST)', async () => {
       for (const method of ['GET', 'POST']) {
         const res = await req({ method, path: '/nothing/here', body: method === 'POST' ? {} : undefined })
