@@ -51,21 +51,28 @@ export function isOperatorObject(v: unknown): v is Record<string, unknown> {
   return true
 }
 
-const segmentCache = new Map<string, readonly string[]>()
+/**
+ * `f` memoised by its string argument, for values computed over and over from the same few keys (dotted
+ * paths, map keys). The memory starts afresh past `max` entries, so one-off keys cannot grow it without end.
+ */
+export function memoByString<T>(f: (key: string) => T, max: number): (key: string) => T {
+  const memo = new Map<string, T>()
+  return (key) => {
+    let v = memo.get(key)
+    if (v === undefined) {
+      if (memo.size >= max) memo.clear()
+      v = f(key)
+      memo.set(key, v)
+    }
+    return v
+  }
+}
 
 /**
  * The segments of a dotted path, split once per distinct path (the hot filters and updates use the same
- * few dozen paths over and over). Bounded: started afresh past 10,000 paths (op-marker paths are unique).
+ * few dozen paths over and over).
  */
-export function pathSegments(path: string): readonly string[] {
-  let segs = segmentCache.get(path)
-  if (!segs) {
-    if (segmentCache.size >= 10_000) segmentCache.clear()
-    segs = path.split('.')
-    segmentCache.set(path, segs)
-  }
-  return segs
-}
+export const pathSegments: (path: string) => readonly string[] = memoByString((path) => path.split('.'), 10_000)
 
 export function getPath(doc: unknown, path: string): unknown {
   let cur: unknown = doc

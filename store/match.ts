@@ -10,25 +10,18 @@
  * Paths follow SQLite's JSON paths as whereClause writes them: a numeric segment indexes an array
  * (`a.0` is `$."a"[0]`), any other segment names a key of an object; anything else is missing.
  */
-import { isOperatorObject } from './doc.ts'
+import { isOperatorObject, memoByString, pathSegments } from './doc.ts'
 import type { Doc, Filter } from './port.ts'
 
 const MISSING = Symbol('missing')
 type Value = unknown | typeof MISSING
 
 /** The value at a dotted path as `json_extract`/`json_type` see it, or MISSING. */
-const parsedPaths = new Map<string, ReadonlyArray<string | number>>()
-
-/** A path's segments with the array indexes as numbers, parsed once per distinct path (bounded). */
-function parsedPath(path: string): ReadonlyArray<string | number> {
-  let segs = parsedPaths.get(path)
-  if (!segs) {
-    if (parsedPaths.size >= 10_000) parsedPaths.clear()
-    segs = path.split('.').map((seg) => (/^\d+$/.test(seg) ? Number(seg) : seg))
-    parsedPaths.set(path, segs)
-  }
-  return segs
-}
+/** A path's segments with the array indexes as numbers, parsed once per distinct path. */
+const parsedPath = memoByString(
+  (path): ReadonlyArray<string | number> => pathSegments(path).map((seg) => (/^\d+$/.test(seg) ? Number(seg) : seg)),
+  10_000,
+)
 
 export function jsonGet(doc: unknown, path: string): Value {
   let cur: unknown = doc

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { EventSink } from '../sbi/ports.ts'
 import type { BundleView, FinalAction, RatingPlan, Tariff, UnitKind } from './domain/types.ts'
-import { bundleKey, type AccountDoc, type BundleDoc, type ChfStore, type RatedUsageDoc } from './store.ts'
+import { bundleKey, mapKey, type AccountDoc, type BundleDoc, type ChfStore, type RatedUsageDoc } from './store.ts'
 import { nextRenewal, renewBundle } from './domain/bundles.ts'
 
 export class AccountError extends Error {
@@ -151,7 +151,7 @@ export function staleIdempotencyRecords(a: AccountDoc | null, now: Date, keep: s
 }
 
 function idemKey(k: string | undefined): string {
-  return 'k_' + (k || randomUUID()).replace(/[%.$]/g, (c) => '%' + c.charCodeAt(0).toString(16))
+  return mapKey('k_', k || randomUUID())
 }
 
 export interface AccountDeps {

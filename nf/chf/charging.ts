@@ -34,7 +34,7 @@ import type { EventSink, Outbox } from '../sbi/ports.ts'
 import { problem } from '../sbi/types.ts'
 import { hasReports, planOp, requestFingerprint, servingPlmnOf, type ChargingDataRequest, type ChargingDataResponse, type Mode, type PlannedOp, type SessionSettings } from './domain/session.ts'
 import { zoneOf } from './domain/rating.ts'
-import { currentSession, legacyMarkerKeys, liveMarkerOf, markerKey, type AccountDoc, type ChfStore, type OpMarker, type SessionDoc } from './store.ts'
+import { currentSession, legacyMarkerKeys, liveMarkerOf, markerKey, newerOf, type AccountDoc, type ChfStore, type OpMarker, type SessionDoc } from './store.ts'
 
 export interface ChargingDeps {
   store: ChfStore
@@ -197,7 +197,7 @@ export class ChargingService {
         await this.finish(acct._id, live)
         continue
       }
-      const s = currentSession(row, acct)
+      const s = newerOf(row, live)
       // A retransmission is answered from the stored answer. A request without usage reports charges
       // nothing either way, so it is decided afresh (a new grant reflects the current balance).
       if (req && s.last?.answer && hasReports(req) && s.last.fp === requestFingerprint(req, mode)) return { answer: s.last.answer as ChargingDataResponse, replay: true }

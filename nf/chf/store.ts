@@ -16,6 +16,7 @@
  */
 import type { Collection, DocumentStore, Filter, Update } from '../../store/port.ts'
 import { DuplicateKeyError } from '../../store/port.ts'
+import { memoByString } from '../../store/doc.ts'
 import type { BundleView } from './domain/types.ts'
 import { markerKey, type AccountChange, type AccountDoc, type ApplyOutcome, type CdrContainer, type OpMarker, type RatedUsageDoc, type SessionDoc, type SlcSubscriptionDoc } from './domain/state.ts'
 
@@ -25,17 +26,10 @@ export * from './domain/state.ts'
  * The dotted paths of a session's marker, built once per session: the same string objects every op (a
  * property key V8 has already internalised; a fresh template string is hashed and looked up every time).
  */
-const pathsOfMarker = new Map<string, { marker: string; id: string }>()
-function markerPaths(ref: string): { marker: string; id: string } {
-  let p = pathsOfMarker.get(ref)
-  if (!p) {
-    if (pathsOfMarker.size >= 100_000) pathsOfMarker.clear()
-    const marker = `ops.${markerKey(ref)}`
-    p = { marker, id: `${marker}.id` }
-    pathsOfMarker.set(ref, p)
-  }
-  return p
-}
+const markerPaths = memoByString((ref) => {
+  const marker = `ops.${markerKey(ref)}`
+  return { marker, id: `${marker}.id` }
+}, 100_000)
 
 export class ChfStore {
   readonly accounts: Collection<AccountDoc>

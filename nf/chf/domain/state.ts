@@ -3,6 +3,7 @@
  * usage rows, and the account change one operation makes. nf/chf/store.ts persists them; the pure
  * planning in domain/session.ts produces them.
  */
+import { memoByString } from '../../../store/doc.ts'
 import type { BundleView, RatingPlan, UnitKind } from './types.ts'
 
 export interface BundleDoc extends BundleView {
@@ -187,27 +188,26 @@ export function copySession(s: SessionDoc): SessionDoc {
   return { ...s, rgs, cdr: { ...s.cdr } }
 }
 
-/** Map key of a bundle id: safe as one dotted-path segment on both adapters (no '.', '$', not numeric). */
+/**
+ * A map key made from an id: `prefix` + the id with '%', '.' and '$' percent-encoded, so it is one
+ * dotted-path segment on both adapters (the prefix keeps it from being numeric or starting with '$').
+ */
+export function mapKey(prefix: string, id: string): string {
+  return prefix + id.replace(/[%.$]/g, (c) => '%' + c.charCodeAt(0).toString(16))
+}
+
+/** Map key of a bundle id. */
 export function bundleKey(id: string): string {
-  return 'b_' + id.replace(/[%.$]/g, (c) => '%' + c.charCodeAt(0).toString(16))
+  return mapKey('b_', id)
 }
 
 /**
- * Map key of a session's op marker in `ops` (one per session: each op replaces the previous one). Keys
- * that repeat matter: a property name never seen before costs V8 ~2 µs per object it is put in (string
- * internalisation, a new hidden class), and a per-op key made ~5 of those per charging update.
+ * Map key of a session's op marker in `ops` (one per session: each op replaces the previous one), the same
+ * string for every op of the session. Keys that repeat matter: a property name never seen before costs V8
+ * ~2 µs per object it is put in (string internalisation, a new hidden class), and a per-op key made ~5 of
+ * those per charging update.
  */
-export function markerKey(ref: string): string {
-  let k = markerKeys.get(ref)
-  if (k === undefined) {
-    if (markerKeys.size >= 100_000) markerKeys.clear()
-    k = 's_' + ref.replace(/[%.$]/g, (c) => '%' + c.charCodeAt(0).toString(16))
-    markerKeys.set(ref, k)
-  }
-  return k
-}
-/** ref → marker key: several lookups per op, and the same string each time (an internalised key). */
-const markerKeys = new Map<string, string>()
+export const markerKey: (ref: string) => string = memoByString((ref) => mapKey('s_', ref), 100_000)
 
 /**
  * The session's op marker, if any. A running session's marker stays in the account until the session's
@@ -239,13 +239,17 @@ export function legacyMarkerKeys(acct: AccountDoc, ref: string): string[] {
  * running session is written behind: see nf/chf/charging.ts).
  */
 export function currentSession(row: SessionDoc, acct: AccountDoc | null): SessionDoc {
-  const m = acct ? liveMarkerOf(acct, row._id) : undefined
+  return newerOf(row, acct ? liveMarkerOf(acct, row._id) : undefined)
+}
+
+/** The row, or the session of the session's live marker `m` when that is newer. */
+export function newerOf(row: SessionDoc, m: OpMarker | undefined): SessionDoc {
   return m && m.session.version > row.version ? m.session : row
 }
 
 /** The id of a session's op (ref, version): its marker's `id`, and the map key older code stored it under. */
 export function opKey(ref: string, version: number): string {
-  return 'o_' + `${ref}@${version}`.replace(/[%.$]/g, (c) => '%' + c.charCodeAt(0).toString(16))
+  return mapKey('o_', `${ref}@${version}`)
 }
 
 /** One guarded account change. */
