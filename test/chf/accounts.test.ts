@@ -1,17 +1,13 @@
 /** AccountService idempotency records: kept long enough to recognise retries, never piling up in the account. */
 import { expect } from 'chai'
-import { openTestStore } from '../helpers/store.ts'
 import { IDEMPOTENCY_MAX_RECORDS } from '../../nf/chf/accounts.ts'
-import { chfServices, PLAN } from './fixtures.ts'
+import { PLAN, withChfServices } from './fixtures.ts'
 
 const DAY = 86_400_000
 
 describe('chf account idempotency records', () => {
   it('a call prunes records older than 30 days and keeps the newest 200; a retry within the window is still recognised', async () => {
-    const store = await openTestStore()
-    const now = { t: Date.parse('2026-11-29T12:00:00Z') }
-    try {
-      const { accounts, chf } = await chfServices(store, () => new Date(now.t))
+    await withChfServices(Date.parse('2026-11-29T12:00:00Z'), async ({ now, services: { accounts, chf } }) => {
       const supi = 'imsi-001010000000090'
       await accounts.create({ supi, plan: PLAN, openingBalance: 0, idempotencyKey: 'create-1' })
       const first = await accounts.credit(supi, 100, { kind: 'topup', idempotencyKey: 'topup-old' })
@@ -40,8 +36,6 @@ describe('chf account idempotency records', () => {
       expect(Object.keys(idem)).to.have.length(IDEMPOTENCY_MAX_RECORDS)
       expect(idem[`k_adj-${IDEMPOTENCY_MAX_RECORDS + 19}`]).to.not.equal(undefined)
       expect(idem['k_adj-0']).to.equal(undefined)
-    } finally {
-      await store.close()
-    }
+    })
   })
 })

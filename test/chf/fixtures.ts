@@ -1,6 +1,7 @@
 /** Shared fixtures for the CHF tests: a plan, settings, stub sinks, a service bundle over a test store. */
 import pino from 'pino'
 import type { DocumentStore } from '../../store/port.ts'
+import { openTestStore, type StoreKind } from '../helpers/store.ts'
 import type { EventSink, Outbox, OutboxNotification, DomainEvent } from '../../nf/sbi/ports.ts'
 import { ChfStore } from '../../nf/chf/store.ts'
 import { ChargingService } from '../../nf/chf/charging.ts'
@@ -47,6 +48,24 @@ export async function chfServices(store: DocumentStore, clock: () => Date = () =
   const charging = new ChargingService({ store: chf, settings: SETTINGS, homePlmns: ['00101'], clock, log, events: s.events, outbox: s.outbox })
   const accounts = new AccountService({ store: chf, clock, log, events: s.events, defaultCurrency: 'EUR' })
   return { ...s, chf, charging, accounts }
+}
+
+/**
+ * A fresh store of `kind`, a clock the test moves (`now.t`, starting at `t0`) and the CHF services over
+ * them; the store is closed after `f`.
+ */
+export async function withChfServices(
+  t0: number,
+  f: (t: { store: DocumentStore; now: { t: number }; services: Awaited<ReturnType<typeof chfServices>> }) => Promise<void>,
+  kind: StoreKind = 'sqlite',
+): Promise<void> {
+  const store = await openTestStore(kind)
+  const now = { t: t0 }
+  try {
+    await f({ store, now, services: await chfServices(store, () => new Date(now.t)) })
+  } finally {
+    await store.close()
+  }
 }
 
 /** free5GC SMF envelope (INTEROP §1.3): create without multipleUnitUsage, isn always 0. */

@@ -6,16 +6,8 @@
  */
 import { expect } from 'chai'
 import { ChfStore } from '../../nf/chf/store.ts'
-import { openTestStore } from '../helpers/store.ts'
-import { chfServices, f5Create, f5Update, MB, PLAN, SETTINGS } from './fixtures.ts'
-
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
-    Object.freeze(o)
-    for (const v of Object.values(o)) deepFreeze(v)
-  }
-  return o
-}
+import { f5Create, f5Update, MB, PLAN, SETTINGS, withChfServices } from './fixtures.ts'
+import { deepFreeze } from '../helpers/freeze.ts'
 
 describe('chf: planning never writes into the documents it reads', () => {
   const orig = { s: ChfStore.prototype.getSession, a: ChfStore.prototype.getAccount }
@@ -35,25 +27,22 @@ describe('chf: planning never writes into the documents it reads', () => {
   })
 
   it('grants, usage against a bundle and money, a partial record, expiry and release on frozen inputs', async () => {
-    const store = await openTestStore('sqlite')
-    const t = { now: Date.parse('2026-11-29T10:00:00Z') }
-    try {
-      const { charging, accounts, chf } = await chfServices(store, () => new Date(t.now))
+    await withChfServices(Date.parse('2026-11-29T10:00:00Z'), async ({ now, services: { charging, accounts, chf } }) => {
       const supi = 'imsi-001010000000091'
       await accounts.create({ supi, plan: PLAN, openingBalance: 100_000 })
       await accounts.addBundle(supi, { id: 'data-3m', name: '3 MB', unit: 'VOLUME', ratingGroup: 1, total: 3 * MB }, 'k-bundle')
       const { ref } = await charging.create(f5Create(supi) as any)
-      const ts = () => new Date(t.now).toISOString()
+      const ts = () => new Date(now.t).toISOString()
       await charging.update(ref, f5Update(supi, [{ rg: 1, requested: MB }, { rg: 2, requested: MB }]) as any)
       for (let i = 0; i < 6; i++) {
-        t.now += 1000
+        now.t += 1000
         await charging.update(ref, f5Update(supi, [{ rg: 1, total: MB, ts: ts(), requested: MB }, { rg: 2, total: MB / 2, ts: ts(), requested: MB }]) as any)
       }
-      t.now += (SETTINGS.partialTime + 1) * 1000 // the record's time limit: a partial CHF-CDR is cut
+      now.t += (SETTINGS.partialTime + 1) * 1000 // the record's time limit: a partial CHF-CDR is cut
       await charging.update(ref, f5Update(supi, [{ rg: 1, total: MB, ts: ts(), requested: MB }]) as any)
-      t.now += (SETTINGS.quotaValidityTime + SETTINGS.expiryGrace + 1) * 1000
+      now.t += (SETTINGS.quotaValidityTime + SETTINGS.expiryGrace + 1) * 1000
       expect(await charging.expireReservations()).to.equal(1)
-      t.now += 1000
+      now.t += 1000
       await charging.release(ref, f5Update(supi, [{ rg: 2, total: 1000, ts: ts() }]) as any)
       const acct = (await chf.getAccount(supi))!
       const session = (await chf.getSession(ref))!
@@ -62,8 +51,6 @@ describe('chf: planning never writes into the documents it reads', () => {
       expect(acct.reserved).to.equal(0)
       expect(acct.pendingOps).to.equal(0)
       expect(Object.values(acct.bundles)[0]!.remaining).to.equal(0) // 7 MB on RG 1: the 3 MB bundle first
-    } finally {
-      await store.close()
-    }
+    })
   })
 })

@@ -5,10 +5,10 @@
  */
 import { expect } from 'chai'
 import type { DocumentStore } from '../../store/port.ts'
-import { ferretDbVersion, mongoAvailable, openTestStore, type StoreKind } from '../helpers/store.ts'
+import { ferretDbVersion, mongoAvailable, type StoreKind } from '../helpers/store.ts'
 import { rowWriteNeeded } from '../../nf/chf/charging.ts'
-import { currentSession, liveMarkerOf, markerKey, opKey, type SessionDoc } from '../../nf/chf/store.ts'
-import { chfServices, f5Create, f5Update, MB, PLAN } from './fixtures.ts'
+import { currentSession, liveMarkerOf, markerKey, opKey, type ChfStore, type OpMarker, type SessionDoc } from '../../nf/chf/store.ts'
+import { chfServices, f5Create, f5Update, MB, PLAN, withChfServices } from './fixtures.ts'
 
 const T0 = Date.parse('2026-11-29T10:00:00Z')
 
@@ -105,10 +105,7 @@ for (const kind of ['sqlite', ...(mongoAvailable() ? ['mongodb'] : [])] as Store
 
     it('a marker this process did not settle (a crash, another instance) is rolled forward before the next op', async () => {
       await withOpenSession(kind, 'imsi-001010000000083', async ({ store, now, services: first, supi, ref }) => {
-        now.t = T0 + 1000
-        await first.charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any)
-        now.t = T0 + 2000
-        await first.charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: new Date(now.t).toISOString(), requested: MB }]) as any)
+        await grantThenReport(first, now, supi, ref)
         const marker = liveMarkerOf((await first.chf.getAccount(supi))!, ref)!
         expect((await first.chf.getSession(ref))!.version).to.be.below(marker.session.version)
         // a second service over the same store (a restarted process) settles nothing itself
@@ -125,17 +122,14 @@ for (const kind of ['sqlite', ...(mongoAvailable() ? ['mongodb'] : [])] as Store
 
     it('one marker key per session; markers older code stored under per-op keys are rolled forward and replaced', async () => {
       await withOpenSession(kind, 'imsi-001010000000084', async ({ store, now, services: first, supi, ref }) => {
-        now.t = T0 + 1000
-        await first.charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any)
-        now.t = T0 + 2000
-        await first.charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: new Date(now.t).toISOString(), requested: MB }]) as any)
+        await grantThenReport(first, now, supi, ref)
         let acct = (await first.chf.getAccount(supi))!
         expect(Object.keys(acct.ops)).to.deep.equal([markerKey(ref)])
         expect(acct.pendingOps).to.equal(1)
         // what older code left: the same marker under its op id (a running session at the upgrade)
         const m = acct.ops[markerKey(ref)]!
         expect(m.id).to.equal(opKey(ref, m.session.version))
-        await first.chf.accounts.updateOne({ _id: supi }, { $unset: { [`ops.${markerKey(ref)}`]: '' }, $set: { [`ops.${m.id}`]: m } })
+        await asLegacyMarker(first.chf, supi, m)
         const second = await chfServices(store, () => new Date(now.t))
         now.t = T0 + 3000
         await second.charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: new Date(now.t).toISOString(), requested: MB }]) as any)
@@ -145,7 +139,7 @@ for (const kind of ['sqlite', ...(mongoAvailable() ? ['mongodb'] : [])] as Store
         expect(acct.balance).to.equal(1000 - 10)
         // a legacy marker found at start: reconcile() finishes it and removes it
         const m2 = acct.ops[markerKey(ref)]!
-        await second.chf.accounts.updateOne({ _id: supi }, { $unset: { [`ops.${markerKey(ref)}`]: '' }, $set: { [`ops.${m2.id}`]: m2 } })
+        await asLegacyMarker(second.chf, supi, m2)
         expect(await (await chfServices(store, () => new Date(now.t))).charging.reconcile()).to.equal(1)
         acct = (await second.chf.getAccount(supi))!
         expect(acct.ops).to.deep.equal({})
@@ -189,14 +183,22 @@ async function withOpenSession(
   supi: string,
   f: (t: { store: DocumentStore; now: { t: number }; services: Awaited<ReturnType<typeof chfServices>>; supi: string; ref: string }) => Promise<void>,
 ): Promise<void> {
-  const store = await openTestStore(kind)
-  const now = { t: T0 }
-  try {
-    const services = await chfServices(store, () => new Date(now.t))
+  await withChfServices(T0, async ({ store, now, services }) => {
     await services.accounts.create({ supi, plan: PLAN, openingBalance: 1000 })
     const { ref } = await services.charging.create(f5Create(supi) as any)
     await f({ store, now, services, supi, ref })
-  } finally {
-    await store.close()
-  }
+  }, kind)
+}
+
+/** The first grant at T0 + 1 s, then one usage report of 1 MB at T0 + 2 s (rating group 2). */
+async function grantThenReport({ charging }: Awaited<ReturnType<typeof chfServices>>, now: { t: number }, supi: string, ref: string): Promise<void> {
+  now.t = T0 + 1000
+  await charging.update(ref, f5Update(supi, [{ rg: 2, requested: MB }]) as any)
+  now.t = T0 + 2000
+  await charging.update(ref, f5Update(supi, [{ rg: 2, total: MB, ts: new Date(now.t).toISOString(), requested: MB }]) as any)
+}
+
+/** Moves the session's marker to the per-op key older code stored it under (what an upgrade finds). */
+async function asLegacyMarker(chf: ChfStore, supi: string, m: OpMarker): Promise<void> {
+  await chf.accounts.updateOne({ _id: supi }, { $unset: { [`ops.${markerKey(m.ref)}`]: '' }, $set: { [`ops.${m.id}`]: m } })
 }

@@ -6,14 +6,7 @@
 import { expect } from 'chai'
 import { PcfStore } from '../../nf/pcf/store.ts'
 import { F5_SM_UPDATE, f5SmCreate, resetPcfTest, startPcfWithFakePeers, type PcfUnderTest } from './fixtures.ts'
-
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
-    Object.freeze(o)
-    for (const v of Object.values(o)) deepFreeze(v)
-  }
-  return o
-}
+import { deepFreeze } from '../helpers/freeze.ts'
 
 describe('pcf: associations read without a copy are never written into', () => {
   let t: PcfUnderTest

@@ -8,6 +8,7 @@ import { expect } from 'chai'
 import { createSqliteStore } from '../../store/sqlite.ts'
 import { DuplicateKeyError } from '../../store/port.ts'
 import { tempSqlitePath } from '../helpers/store.ts'
+import { deepFreeze } from '../helpers/freeze.ts'
 
 describe('store: SQLite row cache and index columns', () => {
   it("another connection's commit is seen by the next read and guards the next update", async () => {
@@ -270,10 +271,3 @@ describe('store: SQLite row cache and index columns', () => {
   })
 })
 
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') {
-    for (const v of Object.values(o)) deepFreeze(v)
-    Object.freeze(o)
-  }
-  return o
-}
