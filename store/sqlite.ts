@@ -67,7 +67,8 @@ interface Cached {
 
 /**
  * A matched row: its rowid, its stored text and the parsed document. The document may be the row cache's
- * own copy: never hand it out (clone first); only updateFirst, inside a transaction, changes it.
+ * own copy: hand it out only as a readonly loan (marking it lent), a copy, or once it has left the cache and
+ * nobody else holds it (findOneAndDelete); only updateFirst, inside a transaction, changes it.
  */
 type Found = Cached & { doc: Doc }
 
