@@ -12,8 +12,9 @@ import { openStore } from '../store/index.ts'
 import type { DocumentStore } from '../store/port.ts'
 import { createSbiServer, type AccessTokenVerifier, type SbiServer } from '../nf/sbi/server.ts'
 import { createSbiClient } from '../nf/sbi/client.ts'
-import { createOutbox, type RunningOutbox } from '../nf/sbi/outbox.ts'
-import { createEventSink } from '../nf/sbi/events.ts'
+import { createOutbox, outboxRetention, type RunningOutbox } from '../nf/sbi/outbox.ts'
+import { createEventSink, eventRetention } from '../nf/sbi/events.ts'
+import { createRetentionSweeper, daysToMs, type RetentionSweeper } from '../nf/sbi/retention.ts'
 import type { NfContext, NfModule, NfName, NfType, SbiClient } from '../nf/sbi/ports.ts'
 import { scpDiscoveryHeaders } from '../nf/nrf-client/scp.ts'
 import { createUdr } from '../nf/udr/index.ts'
@@ -54,6 +55,8 @@ export interface Platform {
   store: DocumentStore
   client: SbiClient
   log: Logger
+  /** One retention sweep now (it also runs every `retention.sweepMinutes`): deleted counts by rule. */
+  sweepRetention(): Promise<Record<string, number>>
   stop(): Promise<void>
 }
 
@@ -112,8 +115,10 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
   let bss: { server: http.Server; app: BssApp } | undefined
   let grpcServer: grpc.Server | undefined
   let grpcAddress: string | undefined
+  let retention: RetentionSweeper | undefined
 
   const stop = async () => {
+    await retention?.stop()
     await nrf.stop().catch((err) => log.warn({ err }, 'NRF deregistration failed'))
     await Promise.all(servers.map((s) => s.close()))
     if (bss) await new Promise<void>((r) => bss!.server.close(() => r()))
@@ -194,10 +199,19 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
     for (const m of modules) await m.start?.()
     await bss?.app.start?.()
     outbox.start()
+    const r = config.retention
+    retention = createRetentionSweeper({
+      store,
+      rules: [outboxRetention(daysToMs(r.outboxDays)), eventRetention(daysToMs(r.eventsDays)), ...modules.flatMap((m) => m.retention ?? [])],
+      log: log.child({ component: 'retention' }),
+      clock,
+      everyMs: r.sweepMinutes * 60_000,
+    })
+    retention.start()
   } catch (err) {
     await stop().catch(() => {})
     throw err
   }
 
-  return { nfs: running, grpcAddress, store, client, log, stop }
+  return { nfs: running, grpcAddress, store, client, log, sweepRetention: () => retention!.sweep(), stop }
 }

@@ -31,6 +31,7 @@ export function defaultConfig(): MvnoConfig {
       port: 29507,
       defaults: { sessAmbrUl: '100 Mbps', sessAmbrDl: '200 Mbps', fiveQi: 9, arpPriorityLevel: 8, ratingGroup: 10 },
       subscriptionLingerSec: 300,
+      terminatedAssociationSec: 300,
     },
     chf: {
       port: 29594,
@@ -42,6 +43,7 @@ export function defaultConfig(): MvnoConfig {
     bss: { port: 8080, jwtSecret: 'dev-only-bss-secret-change-me', apiKeys: {}, taxRate: 0.2 },
     grpc: { port: 50051, host: '127.0.0.1' },
     outbox: { expiresInMs: 3600_000, pollMs: 500 },
+    retention: { outboxDays: 7, eventsDays: 90, chargingSessionsDays: 31, ratedUsageDays: 400, sweepMinutes: 60 },
     log: { level: 'info' },
   }
 }

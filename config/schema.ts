@@ -121,6 +121,12 @@ export interface MvnoConfig {
     defaults: PolicyDefaults
     /** Keep a subscriber's UDR and CHF subscriptions this long after its last session ends (s); 0 = release at once. */
     subscriptionLingerSec?: number
+    /**
+     * An SM policy association the PCF terminated (subscriber barred or gone) that the SMF has not deleted
+     * this long after (s) is deleted by the PCF itself (free5GC's SMF answers /terminate with 501 and never
+     * deletes); 0 = keep until the SMF deletes it.
+     */
+    terminatedAssociationSec?: number
   }
   chf: NfListenConfig & {
     /** Folder of CHF-CDR files (JSON lines, TS 32.297 names). */
@@ -156,6 +162,19 @@ export interface MvnoConfig {
     expiresInMs: number
     /** Poll interval for due retries. */
     pollMs: number
+  }
+  /** Days each kind of record is kept before the retention sweeper deletes it (nf/sbi/retention.ts); 0 = for ever. */
+  retention: {
+    /** Outbox records no longer pending (delivered, rejected, expired, superseded). */
+    outboxDays: number
+    /** Domain events (the EventFeed's history and the BSS care timeline). */
+    eventsDays: number
+    /** CHF charging sessions closed (their CDRs are in the CDR files), counted from the close. */
+    chargingSessionsDays: number
+    /** Rated usage rows (usage history, bill runs: keep past the longest billing period you re-run). */
+    ratedUsageDays: number
+    /** Minutes between sweeps (the first runs a minute after start); 0 = no sweeper. */
+    sweepMinutes: number
   }
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
 }

@@ -23,7 +23,7 @@ const listen = (extra: Record<string, unknown> = {}, required: string[] = []) =>
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['plmn', 'snssais', 'dnns', 'dataDir', 'mongodb', 'sqlite', 'sbi', 'nrf', 'oauth2', 'peers', 'security', 'udr', 'udm', 'pcf', 'chf', 'bss', 'grpc', 'outbox', 'log'],
+  required: ['plmn', 'snssais', 'dnns', 'dataDir', 'mongodb', 'sqlite', 'sbi', 'nrf', 'oauth2', 'peers', 'security', 'udr', 'udm', 'pcf', 'chf', 'bss', 'grpc', 'outbox', 'retention', 'log'],
   properties: {
     plmn: {
       type: 'object',
@@ -128,6 +128,7 @@ export const configSchema = {
           },
         },
         subscriptionLingerSec: { type: 'integer', minimum: 0, maximum: 86400 },
+        terminatedAssociationSec: { type: 'integer', minimum: 0, maximum: 30 * 86400 },
       },
       ['defaults'],
     ),
@@ -165,6 +166,18 @@ export const configSchema = {
       additionalProperties: false,
       required: ['expiresInMs', 'pollMs'],
       properties: { expiresInMs: { type: 'integer', minimum: 1000 }, pollMs: { type: 'integer', minimum: 10 } },
+    },
+    retention: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['outboxDays', 'eventsDays', 'chargingSessionsDays', 'ratedUsageDays', 'sweepMinutes'],
+      properties: {
+        outboxDays: { type: 'number', minimum: 0 },
+        eventsDays: { type: 'number', minimum: 0 },
+        chargingSessionsDays: { type: 'number', minimum: 0 },
+        ratedUsageDays: { type: 'number', minimum: 0 },
+        sweepMinutes: { type: 'number', minimum: 0 },
+      },
     },
     log: {
       type: 'object',

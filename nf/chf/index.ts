@@ -12,7 +12,8 @@ import { ChargingService } from './charging.ts'
 import type { SessionSettings } from './domain/session.ts'
 import { registerAccountService } from './grpc/account-service.ts'
 import { SpendingLimitService } from './spending-limit.ts'
-import { ChfStore } from './store.ts'
+import { ChfStore, chfRetention } from './store.ts'
+import { daysToMs } from '../sbi/retention.ts'
 
 /** A session with no request for a day is closed (its SMF is gone) and gets its final CDR. */
 const STALE_SESSION_MS = 24 * 3600_000
@@ -85,6 +86,7 @@ export function createChf(ctx: NfContext): ChfModule {
     cdr,
     chfStore: store,
     profileInfo: { chfInfo: {} },
+    retention: chfRetention(daysToMs(ctx.config.retention?.chargingSessionsDays), daysToMs(ctx.config.retention?.ratedUsageDays)),
     services: [
       { name: 'nchf-convergedcharging', spec: 'nchf-convergedcharging.yaml', handlers: convergedChargingHandlers(charging, store) },
       { name: 'nchf-spendinglimitcontrol', spec: 'nchf-spendinglimitcontrol.yaml', handlers: spendingLimitHandlers(spendingLimit) },

@@ -17,6 +17,7 @@
 import type { Collection, DocumentStore, Filter, Update } from '../../store/port.ts'
 import { DuplicateKeyError } from '../../store/port.ts'
 import { memoByString } from '../../store/doc.ts'
+import type { RetentionRule } from '../sbi/retention.ts'
 import type { BundleView } from './domain/types.ts'
 import { markerKey, type AccountChange, type AccountDoc, type ApplyOutcome, type CdrContainer, type OpMarker, type RatedUsageDoc, type SessionDoc, type SlcSubscriptionDoc } from './domain/state.ts'
 
@@ -54,6 +55,7 @@ export class ChfStore {
     await this.sessions.createIndex({ fields: ['hasPendingCdr'] })
     await this.rated.createIndex({ fields: ['supi', 'ts'] })
     await this.rated.createIndex({ fields: ['chargingDataRef', 'cdrSeq'] })
+    await this.rated.createIndex({ fields: ['ts'] })
     await this.slc.createIndex({ fields: ['supi'] })
   }
 
@@ -167,4 +169,33 @@ export class ChfStore {
 /** Bundle list of an account, as the domain sees it. */
 export function bundleViews(acct: AccountDoc): BundleView[] {
   return Object.values(acct.bundles ?? {})
+}
+
+/**
+ * The CHF's records for the retention sweeper (nf/sbi/retention.ts): charging sessions closed more than
+ * `sessionsMs` ago whose CDRs are all written (their content is in the CDR files), and rated usage rows
+ * older than `ratedMs` (the usage history and the BSS bill runs read them: keep past the longest period
+ * re-billed). A session is never deleted while it is open or a CDR of it is pending.
+ */
+export function chfRetention(sessionsMs: number, ratedMs: number): RetentionRule[] {
+  return [
+    {
+      name: 'chf.sessions closed',
+      collection: 'chf.sessions',
+      keepMs: sessionsMs,
+      // lastRequestAt ≤ closedAt: the (state, lastRequestAt) index narrows, closedAt decides.
+      expired: (cutoff) => {
+        const c = cutoff.toISOString()
+        return { state: 'CLOSED', lastRequestAt: { $lt: c }, closedAt: { $lt: c }, hasPendingCdr: false }
+      },
+      sort: { state: 1, lastRequestAt: 1 },
+    },
+    {
+      name: 'chf.ratedUsage',
+      collection: 'chf.ratedUsage',
+      keepMs: ratedMs,
+      expired: (cutoff) => ({ ts: { $lt: cutoff.toISOString() } }),
+      sort: { ts: 1 },
+    },
+  ]
 }

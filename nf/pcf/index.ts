@@ -16,7 +16,12 @@ import { PcfStore } from './store.ts'
 
 export type PcfOptions = PeerSubscriptionOptions
 
-export function createPcf(ctx: NfContext, opts: PcfOptions = {}): NfModule {
+export interface PcfModule extends NfModule {
+  sm: SmPolicyService
+  am: AmPolicyService
+}
+
+export function createPcf(ctx: NfContext, opts: PcfOptions = {}): PcfModule {
   const store = new PcfStore(ctx.store)
   const udr = nudrDr(ctx)
   const lingerSec = ctx.config.pcf.subscriptionLingerSec
@@ -28,9 +33,14 @@ export function createPcf(ctx: NfContext, opts: PcfOptions = {}): NfModule {
     await sm.reevaluate(supi, 'resubscribed')
     await am.reevaluate(supi)
   }
+  const terminatedGraceMs = (ctx.config.pcf.terminatedAssociationSec ?? 300) * 1000
+  let purger: NodeJS.Timeout | undefined
+  let purging = false
   return {
     name: 'pcf',
     nfType: 'PCF',
+    sm,
+    am,
     services: [
       { name: 'npcf-smpolicycontrol', spec: 'npcf-smpolicycontrol.yaml', handlers: smPolicyHandlers(sm) },
       { name: 'npcf-am-policy-control', spec: 'npcf-am-policy-control.yaml', handlers: amPolicyHandlers(am) },
@@ -41,8 +51,20 @@ export function createPcf(ctx: NfContext, opts: PcfOptions = {}): NfModule {
     async start() {
       await store.init()
       subs.start()
+      if (terminatedGraceMs > 0) {
+        purger = setInterval(() => {
+          if (purging) return
+          purging = true
+          sm.purgeTerminated(terminatedGraceMs)
+            .then((n) => n && ctx.log.info({ deleted: n }, 'terminated SM policy associations the SMF left behind deleted'))
+            .catch((err) => ctx.log.warn({ err }, 'purging terminated SM policy associations failed'))
+            .finally(() => (purging = false))
+        }, Math.min(60_000, Math.max(1000, terminatedGraceMs / 2)))
+        purger.unref()
+      }
     },
     async stop() {
+      if (purger) clearInterval(purger)
       await subs.stop()
     },
   }

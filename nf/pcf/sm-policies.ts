@@ -110,6 +110,25 @@ export class SmPolicyService {
   }
 
   /**
+   * Deletes the associations this PCF terminated (subscriber barred or gone) more than `graceMs` ago that
+   * their SMF never deleted (free5GC's SMF answers /terminate with 501 and keeps no session): as the SMF's
+   * delete would, with its event, so that the subscriber's UDR and CHF subscriptions are released with
+   * its last association. Returns how many it deleted.
+   */
+  async purgeTerminated(graceMs: number, limit = 500): Promise<number> {
+    const before = new Date(this.ctx.clock().getTime() - graceMs).toISOString()
+    let n = 0
+    for (const s of await this.store.terminatedSmBefore(before, limit)) {
+      const doc = await this.store.deleteTerminatedSm(s._id)
+      if (!doc) continue // the SMF deleted it meanwhile
+      await this.ctx.events.emit('pcf', { type: 'pcf.sm-policy.deleted', supi: doc.supi, data: { smPolicyId: doc._id, dnn: doc.dnn, pduSessionId: doc.pduSessionId, reason: 'TERMINATED_NOT_DELETED' } })
+      await this.subs.releaseUnused(doc.supi)
+      n++
+    }
+    return n
+  }
+
+  /**
    * Re-decides every live session of the subscriber and pushes what changed: update-notify with the
    * full rule set, or terminate when the subscriber is now barred. `policyData` may come with the
    * UDR's notification; otherwise the UDR is read again.

@@ -87,6 +87,7 @@ export class PcfStore {
 
   async init(): Promise<void> {
     await this.sm.createIndex({ fields: ['supi'] })
+    await this.sm.createIndex({ fields: ['terminated', 'updatedAt'] })
     await this.am.createIndex({ fields: ['supi'] })
     await this.ues.createIndex({ fields: ['idleSince'] })
     await this.ues.createIndex({ fields: ['udrSub.notifyRoot'] })
@@ -148,6 +149,16 @@ export class PcfStore {
 
   deleteSm(id: string): Promise<SmPolicyDoc | null> {
     return this.sm.findOneAndDelete({ _id: id })
+  }
+
+  /** Associations terminated before `before` (ISO), oldest first. */
+  terminatedSmBefore(before: string, limit: number): Promise<SmPolicyDoc[]> {
+    return this.sm.find({ terminated: true, updatedAt: { $lt: before } }, { sort: { terminated: 1, updatedAt: 1 }, limit })
+  }
+
+  /** Deletes an association if it is (still) a terminated one. */
+  deleteTerminatedSm(id: string): Promise<SmPolicyDoc | null> {
+    return this.sm.findOneAndDelete({ _id: id, terminated: true })
   }
 
   countSm(supi: string): Promise<number> {

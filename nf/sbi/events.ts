@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import type { DocumentStore } from '../../store/port.ts'
 import type { DomainEvent, EventSink } from './ports.ts'
+import type { RetentionRule } from './retention.ts'
 
 export interface StoredEvent extends Record<string, unknown> {
   _id: string
@@ -41,5 +42,17 @@ export function createEventSink(store: DocumentStore, clock: () => Date = () => 
       if (event.data) doc.data = event.data
       await col.insertOne(doc)
     },
+  }
+}
+
+/** Domain events older than `keepMs`, for the retention sweeper: the `_id` begins with the emission time. */
+export function eventRetention(keepMs: number): RetentionRule {
+  return {
+    name: 'events',
+    collection: 'events',
+    keepMs,
+    // '1764430000000-…' < '1764430000001' for every id of an earlier millisecond (13 digits, zero-padded).
+    expired: (cutoff) => ({ _id: { $lt: String(cutoff.getTime()).padStart(13, '0') } }),
+    sort: { _id: 1 },
   }
 }

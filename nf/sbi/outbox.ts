@@ -18,6 +18,7 @@ import type { Logger } from 'pino'
 import { newId } from '../../store/doc.ts'
 import type { Collection, DocumentStore } from '../../store/port.ts'
 import type { Outbox, OutboxNotification, SbiClient } from './ports.ts'
+import type { RetentionRule } from './retention.ts'
 
 export interface OutboxRecord extends Record<string, unknown> {
   _id: string
@@ -52,8 +53,6 @@ export interface OutboxOptions {
   /** First retry delay; doubles each attempt up to maxBackoffMs. */
   baseBackoffMs?: number
   maxBackoffMs?: number
-  /** Keep delivered records this long (audit), then delete. */
-  keepDeliveredMs?: number
 }
 
 export interface RunningOutbox extends Outbox {
@@ -83,7 +82,7 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
   const inflight = new Set<Promise<void>>()
 
   function ensureIndexes() {
-    indexed ??= Promise.all([col.createIndex({ fields: ['state', 'nextAttemptAt'] }), col.createIndex({ fields: ['key', 'state'] })]).then(() => undefined)
+    indexed ??= Promise.all([col.createIndex({ fields: ['state', 'nextAttemptAt'] }), col.createIndex({ fields: ['key', 'state'] }), col.createIndex({ fields: ['createdAt'] })]).then(() => undefined)
     return indexed
   }
 
@@ -180,9 +179,6 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
       inflight.add(p)
       void p.finally(() => inflight.delete(p))
     }
-    if (opts.keepDeliveredMs !== undefined) {
-      await col.deleteMany({ state: 'delivered', deliveredAt: { $lt: now() - opts.keepDeliveredMs } })
-    }
   }
 
   function kick(): Promise<void> {
@@ -253,5 +249,20 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
       if (pass) await pass.catch(() => {})
       await Promise.all(inflight)
     },
+  }
+}
+
+/**
+ * Outbox records no longer pending (delivered, rejected, expired, superseded) older than `keepMs` (by
+ * when they were queued), for the retention sweeper (nf/sbi/retention.ts). A pending record is never
+ * deleted: it expires first (`outbox.expiresInMs`).
+ */
+export function outboxRetention(keepMs: number): RetentionRule {
+  return {
+    name: 'outbox',
+    collection: 'outbox',
+    keepMs,
+    expired: (cutoff) => ({ createdAt: { $lt: cutoff.getTime() }, state: { $in: ['delivered', 'rejected', 'expired', 'superseded'] } }),
+    sort: { createdAt: 1 },
   }
 }

@@ -145,4 +145,6 @@ export interface NfModule {
   stop?(): Promise<void>
   /** Adds this NF's gRPC services (e.g. the CHF's AccountService) to the process's gRPC server. */
   registerGrpc?(server: import('@grpc/grpc-js').Server): void
+  /** Records of this NF the platform's retention sweeper deletes past their retention (nf/sbi/retention.ts). */
+  retention?: import('./retention.ts').RetentionRule[]
 }

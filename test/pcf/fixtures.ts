@@ -5,7 +5,7 @@
  */
 import { createPcf, type PcfOptions } from '../../nf/pcf/index.ts'
 import { startFakePeer, type FakePeer, type RecordedRequest } from '../helpers/h2.ts'
-import { startTestNf, type TestNf } from '../helpers/nf.ts'
+import { startTestNf, type StartTestNfOptions, type TestNf } from '../helpers/nf.ts'
 
 export const SUPI = 'imsi-999700000000001'
 export const GPSI = 'msisdn-491700000001'
@@ -221,11 +221,11 @@ export interface PcfUnderTest {
   close(): Promise<void>
 }
 
-export async function startPcfWithFakePeers(opts: PcfOptions = {}): Promise<PcfUnderTest> {
+export async function startPcfWithFakePeers(opts: PcfOptions = {}, nf: Pick<StartTestNfOptions, 'config' | 'clock'> = {}): Promise<PcfUnderTest> {
   const udr = await startFakeUdr()
   const chf = await startFakeChf()
   const smf = await startFakePeer()
-  const pcf = await startTestNf((ctx) => createPcf(ctx, opts), { name: 'pcf', peers: { udr: [udr.url], chf: [chf.url] } })
+  const pcf = await startTestNf((ctx) => createPcf(ctx, opts), { name: 'pcf', peers: { udr: [udr.url], chf: [chf.url] }, ...nf })
   return {
     udr,
     chf,
