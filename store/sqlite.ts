@@ -6,7 +6,7 @@
  * Durability: `synchronous` FULL or NORMAL (store/README.md); a call resolves after its commit (and a
  * reply goes out only after its write is committed). Atomicity: every read-then-write runs in
  * `BEGIN IMMEDIATE`, which takes the file's write lock up front, so a guarded update is a true
- * compare-and-set even when several processes (`mvno start --workers N`) share the file;
+ * compare-and-set even when several processes (several `mvno start` on one data dir) share the file;
  * `busy_timeout` makes the others wait for the lock instead of failing.
  *
  * Group commit (`groupCommit`, on in openStore): the first write of an event-loop turn opens

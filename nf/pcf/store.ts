@@ -87,7 +87,7 @@ export class PcfStore {
 
   async init(): Promise<void> {
     await this.sm.createIndex({ fields: ['supi'] })
-    await this.sm.createIndex({ fields: ['terminated', 'updatedAt'] })
+    await this.sm.createIndex({ fields: ['terminated'] }) // null for live associations: an update never touches it
     await this.am.createIndex({ fields: ['supi'] })
     await this.ues.createIndex({ fields: ['idleSince'] })
     await this.ues.createIndex({ fields: ['udrSub.notifyRoot'] })
@@ -153,7 +153,7 @@ export class PcfStore {
 
   /** Associations terminated before `before` (ISO), oldest first. */
   terminatedSmBefore(before: string, limit: number): Promise<SmPolicyDoc[]> {
-    return this.sm.find({ terminated: true, updatedAt: { $lt: before } }, { sort: { terminated: 1, updatedAt: 1 }, limit })
+    return this.sm.find({ terminated: true, updatedAt: { $lt: before } }, { sort: { updatedAt: 1 }, limit })
   }
 
   /** Deletes an association if it is (still) a terminated one. */
