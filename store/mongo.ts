@@ -172,7 +172,7 @@ class MongoAdapterCollection<T extends Doc> implements Collection<T> {
     const keys = Object.fromEntries(spec.fields.map((f) => [f, 1 as const]))
     // Without a name the server's default (`supi_1`) is used, so an index a free5GC webconsole
     // already made on the same keys is recognised instead of conflicting by name.
-    await this.guard(() => this.c.createIndex(keys, { unique: !!spec.unique, ...(spec.name ? { name: spec.name } : {}) }))
+    await this.guard(() => this.c.createIndex(keys, { unique: !!spec.unique, ...(spec.sparse ? { sparse: true } : {}), ...(spec.name ? { name: spec.name } : {}) }))
   }
 }
 

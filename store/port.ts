@@ -75,6 +75,12 @@ export interface IndexSpec {
   /** Dotted field paths. */
   fields: string[]
   unique?: boolean
+  /**
+   * Index only the documents that have the (first) field: an insert or update of a document without it
+   * costs nothing in this index (for a rare flag). A query uses it only when it compares that field
+   * (=, <, >, $in …), never for `$exists: false`. MongoDB: a sparse index; SQLite: a partial index.
+   */
+  sparse?: boolean
   /** Optional name; defaults to one derived from the fields. */
   name?: string
 }

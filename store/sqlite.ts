@@ -520,7 +520,8 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       const old = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?`).pluck().get(rawName)
       if (typeof old === 'string' && old.includes('json_extract(')) db.exec(`DROP INDEX ${name}`)
       const cols = spec.fields.map((f) => (f === '_id' ? '_id' : columnIdent(f))).join(', ')
-      guardUnique(this.name, () => db.exec(`CREATE ${spec.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${name} ON ${t} (${cols})`))
+      const where = spec.sparse && spec.fields[0] !== '_id' ? ` WHERE ${columnIdent(spec.fields[0]!)} IS NOT NULL` : ''
+      guardUnique(this.name, () => db.exec(`CREATE ${spec.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${name} ON ${t} (${cols})${where}`))
     })
     this.store.syncSchema(true)
   }

@@ -87,7 +87,8 @@ export class PcfStore {
 
   async init(): Promise<void> {
     await this.sm.createIndex({ fields: ['supi'] })
-    await this.sm.createIndex({ fields: ['terminated'] }) // null for live associations: an update never touches it
+    // Only terminated associations are in it: a live one's insert and updates never touch it.
+    await this.sm.createIndex({ fields: ['terminated'], sparse: true })
     await this.am.createIndex({ fields: ['supi'] })
     await this.ues.createIndex({ fields: ['idleSince'] })
     await this.ues.createIndex({ fields: ['udrSub.notifyRoot'] })

@@ -236,6 +236,19 @@ export function runConformance(t: Target): void {
       expect(await c.count({ plain: { $exists: true } })).to.equal(0)
     })
 
+    it('a sparse index answers like any other: with, without and comparing the field', async () => {
+      await c.createIndex({ fields: ['flag'], sparse: true })
+      await c.createIndex({ fields: ['flag'], sparse: true }) // idempotent
+      await c.insertOne({ _id: 'a', flag: 'x', n: 1 })
+      await c.insertOne({ _id: 'b', n: 2 })
+      await c.insertOne({ _id: 'c', flag: 'y', n: 3 })
+      await c.updateOne({ _id: 'b' }, { $set: { flag: 'x' } })
+      await c.updateOne({ _id: 'c' }, { $unset: { flag: '' } })
+      expect((await c.find({ flag: 'x' }, { sort: { _id: 1 } })).map((d) => d._id)).to.deep.equal(['a', 'b'])
+      expect((await c.find({ flag: { $exists: false } })).map((d) => d._id)).to.deep.equal(['c'])
+      expect((await c.find({ flag: { $in: ['x', 'y'] }, n: { $lt: 2 } })).map((d) => d._id)).to.deep.equal(['a'])
+    })
+
     it('200 concurrent guarded decrements on 150 give exactly 150 successes and leave 0', async function () {
       const why = await t.notAtomic?.(store)
       if (why) {

@@ -229,6 +229,28 @@ describe('store: SQLite row cache and index columns', () => {
     }
   })
 
+  it('a sparse index is a partial index: documents without the field are not in it, comparisons use it', async () => {
+    const { file } = tempSqlitePath()
+    const s = createSqliteStore(file, { synchronous: 'NORMAL' })
+    try {
+      const c = s.collection('assoc')
+      await c.createIndex({ fields: ['terminated'], sparse: true })
+      for (let i = 0; i < 20; i++) await c.insertOne({ _id: `a${i}`, n: i })
+      await c.updateOne({ _id: 'a3' }, { $set: { terminated: true } })
+      await c.updateOne({ _id: 'a4' }, { $set: { n: 40 } })
+      const idx = s.db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'assoc.terminated'`).pluck().get() as string
+      expect(idx).to.match(/WHERE "@terminated" IS NOT NULL$/)
+      // One entry: the document that has the field.
+      expect(s.db.prepare(`SELECT count(*) FROM "assoc" INDEXED BY "assoc.terminated" WHERE "@terminated" IS NOT NULL`).pluck().get()).to.equal(1)
+      const plan = s.db.prepare(`EXPLAIN QUERY PLAN SELECT rowid FROM "assoc" WHERE "@terminated" = ?`).all(1) as Array<{ detail: string }>
+      expect(plan.map((p) => p.detail).join()).to.match(/USING (COVERING )?INDEX assoc.terminated/)
+      expect((await c.find({ terminated: true })).map((d) => d._id)).to.deep.equal(['a3'])
+      expect(await c.count({ terminated: { $exists: false } })).to.equal(19)
+    } finally {
+      await s.close()
+    }
+  })
+
   it('WAL checkpoints run in a worker thread: the WAL stays small, nothing is lost', async function () {
     this.timeout(20000)
     const { file } = tempSqlitePath()
