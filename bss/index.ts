@@ -24,6 +24,8 @@ import { balanceRoutes } from './routes/balance.ts'
 import { careRoutes } from './routes/care.ts'
 import { billingRoutes } from './routes/billing.ts'
 import { readFileSync } from 'node:fs'
+import { outboxRetention } from '../nf/sbi/outbox.ts'
+import { daysToMs, type RetentionRule } from '../nf/sbi/retention.ts'
 
 export interface BssOptions {
   /** AccountService client (default: gRPC to config.grpc.host:config.grpc.port). */
@@ -48,6 +50,8 @@ export interface Bss {
   orders: Orders
   /** One prepaid renewal pass (tests, or an operator's cron). */
   renewals(): Promise<{ renewed: number; failed: number }>
+  /** The BSS's records for the platform's retention sweep (its webhook outbox). */
+  retention: RetentionRule[]
 }
 
 /** Everything a route module needs. */
@@ -146,6 +150,7 @@ export function createBss(ctx: NfContext, opts: BssOptions = {}): Bss {
     app,
     notices,
     orders,
+    retention: [outboxRetention(daysToMs(ctx.config.retention?.outboxDays), 'bss.webhookOutbox')],
     async start() {
       await indexes
       await orders.resumeInterrupted()

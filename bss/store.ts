@@ -204,6 +204,7 @@ export class BssStore {
     await this.products.createIndex({ fields: ['nextRenewalAt'] })
     await this.charges.createIndex({ fields: ['productId', 'ts'] })
     await this.bulkRows.createIndex({ fields: ['jobId', 'row'] })
+    await this.webhooks.createIndex({ fields: ['createdAt'] })
     // care history looks events up by GPSI too (the runtime's sink indexes supi)
     await this.store.collection('events').createIndex({ fields: ['gpsi'] })
   }

@@ -14,7 +14,7 @@ import { createSbiServer, type AccessTokenVerifier, type SbiServer } from '../nf
 import { createSbiClient } from '../nf/sbi/client.ts'
 import { createOutbox, outboxRetention, type RunningOutbox } from '../nf/sbi/outbox.ts'
 import { createEventSink, eventRetention } from '../nf/sbi/events.ts'
-import { createRetentionSweeper, daysToMs, type RetentionSweeper } from '../nf/sbi/retention.ts'
+import { createRetentionSweeper, daysToMs, type RetentionRule, type RetentionSweeper } from '../nf/sbi/retention.ts'
 import type { NfContext, NfModule, NfName, NfType, SbiClient } from '../nf/sbi/ports.ts'
 import { scpDiscoveryHeaders } from '../nf/nrf-client/scp.ts'
 import { createUdr } from '../nf/udr/index.ts'
@@ -35,6 +35,7 @@ interface BssApp {
   app: http.RequestListener
   start?(): Promise<void>
   stop?(): Promise<void>
+  retention?: RetentionRule[]
 }
 
 /**
@@ -202,7 +203,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
     const r = config.retention
     retention = createRetentionSweeper({
       store,
-      rules: [outboxRetention(daysToMs(r.outboxDays)), eventRetention(daysToMs(r.eventsDays)), ...modules.flatMap((m) => m.retention ?? [])],
+      rules: [outboxRetention(daysToMs(r.outboxDays)), eventRetention(daysToMs(r.eventsDays)), ...modules.flatMap((m) => m.retention ?? []), ...(bss?.app.retention ?? [])],
       log: log.child({ component: 'retention' }),
       clock,
       everyMs: r.sweepMinutes * 60_000,

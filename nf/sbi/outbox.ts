@@ -255,12 +255,13 @@ export function createOutbox(opts: OutboxOptions): RunningOutbox {
 /**
  * Outbox records no longer pending (delivered, rejected, expired, superseded) older than `keepMs` (by
  * when they were queued), for the retention sweeper (nf/sbi/retention.ts). A pending record is never
- * deleted: it expires first (`outbox.expiresInMs`).
+ * deleted: it expires first (`outbox.expiresInMs`). Also the BSS's webhook outbox (`bss.webhookOutbox`,
+ * same record shape; each message's outcome stays in `bss.communicationMessage`).
  */
-export function outboxRetention(keepMs: number): RetentionRule {
+export function outboxRetention(keepMs: number, collection = 'outbox'): RetentionRule {
   return {
-    name: 'outbox',
-    collection: 'outbox',
+    name: collection,
+    collection,
     keepMs,
     expired: (cutoff) => ({ createdAt: { $lt: cutoff.getTime() }, state: { $in: ['delivered', 'rejected', 'expired', 'superseded'] } }),
     sort: { createdAt: 1 },

@@ -63,6 +63,13 @@ for (const kind of ['sqlite', 'mongodb'] as StoreKind[]) {
       }
       expect(await purgeExpired(store, outboxRetention(7 * DAY), new Date(T0))).to.equal(4)
       expect(await ids(store, 'outbox')).to.deep.equal(['new-delivered', 'new-expired', 'new-pending', 'new-rejected', 'new-superseded', 'old-pending'])
+      // the BSS's webhook outbox has the same shape and rule
+      const hooks = store.collection('bss.webhookOutbox')
+      await hooks.insertOne(rec('m-old', 'delivered', old))
+      await hooks.insertOne(rec('m-old-pending', 'pending', old))
+      await hooks.insertOne(rec('m-new', 'rejected', recent))
+      expect(await purgeExpired(store, outboxRetention(7 * DAY, 'bss.webhookOutbox'), new Date(T0))).to.equal(1)
+      expect(await ids(store, 'bss.webhookOutbox')).to.deep.equal(['m-new', 'm-old-pending'])
     })
 
     it('CHF: closed sessions whose CDRs are written, closed before the cutoff; rated usage by time', async () => {
