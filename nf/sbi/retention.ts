@@ -38,6 +38,8 @@ export interface RetentionOptions {
    * that queues far more than that an hour to keep up, while a backlog of years is worked off over sweeps.
    */
   maxBatches?: number
+  /** Checked between batches: true ends the purge there (the sweeper's stop). */
+  stopping?: () => boolean
 }
 
 const DAY_MS = 24 * 3600_000
@@ -61,7 +63,7 @@ export async function purgeExpired(store: DocumentStore, rule: RetentionRule, no
     const old = await col.find(filter, { sort: rule.sort, limit: batch })
     if (old.length === 0) break
     deleted += await col.deleteMany({ ...filter, _id: { $in: old.map((d) => d._id) } })
-    if (old.length < batch) break
+    if (old.length < batch || opts.stopping?.()) break
     await nextTurn()
   }
   return deleted
@@ -93,7 +95,7 @@ export function createRetentionSweeper(opts: {
     for (const rule of opts.rules) {
       if (stopped) break
       try {
-        const n = await purgeExpired(opts.store, rule, clock(), opts)
+        const n = await purgeExpired(opts.store, rule, clock(), { ...opts, stopping: () => stopped })
         if (n > 0) out[rule.name] = n
       } catch (err) {
         opts.log.warn({ err, rule: rule.name }, 'retention sweep failed')

@@ -97,6 +97,16 @@ for (const kind of ['sqlite', 'mongodb'] as StoreKind[]) {
       expect(await ids(store, 'chf.ratedUsage')).to.deep.equal(['r-new'])
     })
 
+    it('stop ends a sweep after the batch under way', async () => {
+      const sink = createEventSink(store, () => new Date(T0 - 200 * DAY))
+      for (let i = 0; i < 30; i++) await sink.emit('udm', { type: 'x' })
+      const sweeper = createRetentionSweeper({ store, rules: [eventRetention(90 * DAY)], log, clock: () => new Date(T0), everyMs: 3600_000, batch: 5 })
+      const sweep = sweeper.sweep()
+      await sweeper.stop()
+      expect(await sweep).to.deep.equal({ events: 5 })
+      expect(await store.collection('events').count({})).to.equal(25)
+    })
+
     it('the sweeper runs every rule, reports what each deleted, and one failing rule does not stop the others', async () => {
       const sink = createEventSink(store, () => new Date(T0 - 200 * DAY))
       await sink.emit('udm', { type: 'x' })
