@@ -138,10 +138,10 @@ export async function runBulkProvision(o: BulkOptions): Promise<BulkResult> {
     orders = new Orders({ s, inv, udr, chf: () => chfApi, config: o.config, clock, events: o.ctx?.events ?? createEventSink(o.store, clock), log })
   } else if (target === 'open5gs') {
     if (!o.targetUri) throw new Error('target open5gs needs targetUri (mongodb://…)')
-    o5 = await Open5gsWriter.open(o.targetUri, o.targetDb ?? 'open5gs')
+    o5 = await Open5gsWriter.open(o.targetUri, o.targetDb ?? databaseInUri(o.targetUri) ?? 'open5gs')
   } else {
     if (!o.targetUri) throw new Error('target free5gc needs targetUri (mongodb://…)')
-    f5 = await openMongoStore(o.targetUri, o.targetDb ?? 'free5gc')
+    f5 = await openMongoStore(o.targetUri, o.targetDb ?? databaseInUri(o.targetUri) ?? 'free5gc')
   }
 
   const plans = new Map<string, Awaited<ReturnType<typeof s.offerings.findOne>>>()
@@ -269,6 +269,12 @@ async function writeResults(s: BssStore, jobId: string, total: number, file: str
     for (const r of rows) out.write([r.row, r.status, r.orderId, r.productId, r.msisdn, r.error].map(esc).join(',') + '\n')
   }
   await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())))
+}
+
+/** The database named in a MongoDB URI's path (`mongodb://host1,host2/open5gs?…` → `open5gs`), if any. */
+export function databaseInUri(uri: string): string | undefined {
+  const m = /^mongodb(?:\+srv)?:\/\/[^/?]+\/([^?]+)/.exec(uri)
+  return m ? decodeURIComponent(m[1]!) : undefined
 }
 
 /** What `mvno provision --file` calls: opens the configured store, runs the job, closes. */

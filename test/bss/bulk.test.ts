@@ -3,7 +3,7 @@ import { Int32, Long } from 'mongodb'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseBulkFile, runBulkProvision } from '../../bss/bulk.ts'
+import { databaseInUri, parseBulkFile, runBulkProvision } from '../../bss/bulk.ts'
 import { createAccountClient } from '../../bss/clients/chf.ts'
 import { free5gcDocuments, o5Bitrate, open5gsSubscriber } from '../../bss/targets.ts'
 import { defaultConfig } from '../../config/defaults.ts'
@@ -18,6 +18,15 @@ describe('BSS bulk provisioning and lab targets', function () {
     await seed(t, 5)
   })
   after(async () => t.close())
+
+  it('takes the lab database from the MongoDB URI when it names one', () => {
+    expect(databaseInUri('mongodb://127.0.0.1:27017/open5gs')).to.equal('open5gs')
+    expect(databaseInUri('mongodb://h1:27017,h2:27017/lab%2D2?replicaSet=rs0')).to.equal('lab-2')
+    expect(databaseInUri('mongodb+srv://user:pw@cluster.example.com/free5gc?retryWrites=true')).to.equal('free5gc')
+    expect(databaseInUri('mongodb://127.0.0.1:27017/')).to.equal(undefined)
+    expect(databaseInUri('mongodb://127.0.0.1:27017/?w=1')).to.equal(undefined)
+    expect(databaseInUri('mongodb://127.0.0.1:27017')).to.equal(undefined)
+  })
 
   it('parses CSV, JSON arrays and JSON lines', () => {
     expect(parseBulkFile('planId,customerName\np,Ada\n\np,Bob')).to.deep.equal([{ planId: 'p', customerName: 'Ada' }, { planId: 'p', customerName: 'Bob' }])
@@ -95,6 +104,42 @@ describe('BSS bulk provisioning and lab targets', function () {
     } finally {
       await w.db.dropDatabase()
       await w.close()
+    }
+  })
+
+  it('a CSV provisioned straight into a lab core (targets open5gs and free5gc) lands in its database; a re-run changes nothing (needs MONGODB_URI)', async function () {
+    if (!process.env.MONGODB_URI) return this.skip() // no MongoDB-wire server here: set MONGODB_URI to run
+    const { MongoClient } = await import('mongodb')
+    const file = join(dir, 'lab.csv')
+    writeFileSync(file, ['planId,imsi,k,opc,msisdn', `prepaid-10,999700000000101,${K},${OPC},491700000101`, `prepaid-10,999700000000102,${K},${OPC},`, 'prepaid-10,999700000000103,,,'].join('\n'))
+    const mongo = await MongoClient.connect(process.env.MONGODB_URI)
+    const stamp = Date.now().toString(36)
+    try {
+      const o5db = `o5lab_${stamp}`
+      // the database named in the URI, as `mvno provision --target open5gs --target-uri mongodb://HOST/DB` gives it
+      const o5uri = `${process.env.MONGODB_URI.replace(/\/?(\?.*)?$/, '')}/${o5db}`
+      const r = await runBulkProvision({ file, store: t.store, config: t.ctx.config, target: 'open5gs', targetUri: o5uri, batchId: `lab-o5-${stamp}` })
+      expect([r.completed, r.failed]).to.deep.equal([2, 1])
+      expect(r.errors[0]).to.deep.include({ row: 3, error: 'imsi, k and opc are required for this target' })
+      const subs = await mongo.db(o5db).collection('subscribers').find({}, { promoteLongs: false, promoteValues: false }).sort({ imsi: 1 }).toArray()
+      expect(subs.map((x) => String(x.imsi))).to.deep.equal(['999700000000101', '999700000000102'])
+      expect(subs[0]!.msisdn.map(String)).to.deep.equal(['491700000101'])
+      expect(subs[0]!.security.sqn).to.be.instanceOf(Long)
+      // the same file again (a new batch id): the same two documents, replaced, not duplicated
+      await runBulkProvision({ file, store: t.store, config: t.ctx.config, target: 'open5gs', targetUri: o5uri, batchId: `lab-o5b-${stamp}` })
+      expect(await mongo.db(o5db).collection('subscribers').countDocuments()).to.equal(2)
+      await mongo.db(o5db).dropDatabase()
+
+      const f5db = `f5lab_${stamp}`
+      const f = await runBulkProvision({ file, store: t.store, config: t.ctx.config, target: 'free5gc', targetUri: process.env.MONGODB_URI, targetDb: f5db, batchId: `lab-f5-${stamp}` })
+      expect([f.completed, f.failed]).to.deep.equal([2, 1])
+      const auth = await mongo.db(f5db).collection('subscriptionData.authenticationData.authenticationSubscription').find({}).sort({ ueId: 1 }).toArray()
+      expect(auth.map((a) => [a.ueId, a.encPermanentKey, a.encOpcKey])).to.deep.equal([['imsi-999700000000101', K, OPC], ['imsi-999700000000102', K, OPC]])
+      expect(await mongo.db(f5db).collection('subscriptionData.identityData').findOne({ ueId: 'imsi-999700000000101' })).to.deep.include({ gpsi: 'msisdn-491700000101' })
+      expect(await mongo.db(f5db).collection('policyData.ues.smData').countDocuments()).to.equal(2)
+      await mongo.db(f5db).dropDatabase()
+    } finally {
+      await mongo.close()
     }
   })
 
