@@ -21,7 +21,7 @@ import type { MvnoConfig } from '../config/schema.ts'
 import { createSbiClient } from '../nf/sbi/client.ts'
 import { createEventSink } from '../nf/sbi/events.ts'
 import type { NfContext, SbiClient } from '../nf/sbi/ports.ts'
-import { openMongoStore, openStore } from '../store/index.ts'
+import { databaseInUri, openMongoStore, openStore } from '../store/index.ts'
 import type { DocumentStore } from '../store/port.ts'
 import { createAccountClient, type AccountApi } from './clients/chf.ts'
 import { createUdrClient, type UdrApi } from './clients/udr.ts'
@@ -269,12 +269,6 @@ async function writeResults(s: BssStore, jobId: string, total: number, file: str
     for (const r of rows) out.write([r.row, r.status, r.orderId, r.productId, r.msisdn, r.error].map(esc).join(',') + '\n')
   }
   await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())))
-}
-
-/** The database named in a MongoDB URI's path (`mongodb://host1,host2/open5gs?…` → `open5gs`), if any. */
-export function databaseInUri(uri: string): string | undefined {
-  const m = /^mongodb(?:\+srv)?:\/\/[^/?]+\/([^?]+)/.exec(uri)
-  return m ? decodeURIComponent(m[1]!) : undefined
 }
 
 /** What `mvno provision --file` calls: opens the configured store, runs the job, closes. */

@@ -37,3 +37,9 @@ export async function openStore(config: Pick<MvnoConfig, 'mongodb' | 'dataDir'> 
     checkpointInWorker: process.env.MVNO_SQLITE_CHECKPOINT_WORKER !== '0',
   })
 }
+
+/** The database named in a MongoDB URI's path (`mongodb://host1,host2/open5gs?…` → `open5gs`), if any. */
+export function databaseInUri(uri: string): string | undefined {
+  const m = /^mongodb(?:\+srv)?:\/\/[^/?]+\/([^?]+)/.exec(uri)
+  return m ? decodeURIComponent(m[1]!) : undefined
+}

@@ -6,6 +6,7 @@
  */
 import { MongoClient } from 'mongodb'
 import type { UdrStore } from './store.ts'
+import { databaseInUri } from '../../store/index.ts'
 import { opcFromOp } from './domain/secrets.ts'
 import { snssaiKeyF5, type Snssai } from './domain/subscription.ts'
 
@@ -188,8 +189,7 @@ export async function importOpen5gsSubscribers(o: ImportOptions): Promise<Import
   const client = new MongoClient(o.uri, { serverSelectionTimeoutMS: 5000 })
   await client.connect()
   try {
-    const fromUri = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(o.uri)?.[1]
-    const db = client.db(o.dbName ?? fromUri ?? 'open5gs')
+    const db = client.db(o.dbName ?? databaseInUri(o.uri) ?? 'open5gs')
     const cursor = db.collection('subscribers').find({}, { promoteLongs: false })
     return await importOpen5gsDocs(cursor as AsyncIterable<Record<string, unknown>>, o)
   } finally {
