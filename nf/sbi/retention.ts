@@ -7,9 +7,10 @@
  * index, and the index order that takes the oldest first. The sweeper deletes them in batches: the
  * ids of the oldest `batch` matches, then one deleteMany of those ids that repeats the filter (so a
  * record that changed in between is left alone), with an event-loop turn between batches so that
- * live requests are not held behind one long delete (SQLite, 100 000 events, 200 per batch: 7–10 µs per record; while it runs the event loop's p99 gap is 3–5 ms, its longest 13–20 ms). A sweep
- * stops a rule after `maxBatches` and takes up the rest on the next sweep. Several processes sweeping one store delete nothing twice
- * (deletes are by id and idempotent).
+ * live requests are not held behind one long delete (SQLite, 100 000 events, 200 per batch: 7–10 µs
+ * per record; while it runs the event loop's p99 gap is 3–5 ms, its longest 13–20 ms). A sweep stops
+ * a rule after `maxBatches` and takes up the rest on the next sweep. Several processes sweeping one
+ * store delete nothing twice (deletes are by id and idempotent).
  *
  * Rules come from the platform (outbox records, domain events: cli/platform.ts) and from the NFs
  * (`NfModule.retention`, e.g. the CHF's closed sessions and rated usage); the periods from
@@ -62,7 +63,10 @@ export async function purgeExpired(store: DocumentStore, rule: RetentionRule, no
   for (let i = 0; i < maxBatches; i++) {
     const old = await col.find(filter, { sort: rule.sort, limit: batch })
     if (old.length === 0) break
-    deleted += await col.deleteMany({ ...filter, _id: { $in: old.map((d) => d._id) } })
+    const ids = old.map((d) => d._id)
+    // The filter again, with the ids (a rule on `_id` itself keeps its own condition beside the $in).
+    const idCondition = filter._id !== null && typeof filter._id === 'object' && !Array.isArray(filter._id) ? { ...(filter._id as object), $in: ids } : { $in: ids }
+    deleted += await col.deleteMany({ ...filter, _id: idCondition })
     if (old.length < batch || opts.stopping?.()) break
     await nextTurn()
   }
