@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path'
 import type { NfContext, NfModule } from '../sbi/ports.ts'
+import { every, type Periodic } from '../sbi/periodic.ts'
 import { AccountService } from './accounts.ts'
 import { convergedChargingHandlers } from './api/converged-charging.ts'
 import { spendingLimitHandlers } from './api/spending-limit.ts'
@@ -75,8 +76,7 @@ export function createChf(ctx: NfContext): ChfModule {
       else if (what === 'topup' || what === 'bundle' || what === 'unbar' || what === 'adjust') await charging.reauthorize(supi)
     },
   })
-  let sweeper: NodeJS.Timeout | undefined
-  let sweeping = false
+  let sweeper: Periodic | undefined
   return {
     name: 'chf',
     nfType: 'CHF',
@@ -96,17 +96,14 @@ export function createChf(ctx: NfContext): ChfModule {
       const rolled = await charging.reconcile()
       const flushed = await cdr.start()
       if (rolled || flushed) log.info({ rolled, flushed }, 'CHF recovered pending charging ops and CDRs')
-      sweeper = setInterval(() => {
-        if (sweeping) return
-        sweeping = true
-        Promise.all([charging.expireReservations(), accounts.renewBundles(), charging.closeStaleSessions(STALE_SESSION_MS)])
-          .catch((err) => log.warn({ err }, 'reservation/bundle sweeper failed'))
-          .finally(() => (sweeping = false))
-      }, 10_000)
-      sweeper.unref()
+      sweeper = every(
+        10_000,
+        () => Promise.all([charging.expireReservations(), accounts.renewBundles(), charging.closeStaleSessions(STALE_SESSION_MS)]),
+        (err) => log.warn({ err }, 'reservation/bundle sweeper failed'),
+      )
     },
     async stop() {
-      if (sweeper) clearInterval(sweeper)
+      await sweeper?.stop()
       cdr.close()
     },
     registerGrpc(server) {

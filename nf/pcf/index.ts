@@ -4,6 +4,7 @@
  * (nf/pcf/README.md). Wires the rooms, nothing else.
  */
 import type { NfContext, NfModule } from '../sbi/ports.ts'
+import { every, type Periodic } from '../sbi/periodic.ts'
 import { AmPolicyService } from './am-policies.ts'
 import { amPolicyHandlers } from './api/am-policy.ts'
 import { callbackHandlers } from './api/callbacks.ts'
@@ -34,8 +35,7 @@ export function createPcf(ctx: NfContext, opts: PcfOptions = {}): PcfModule {
     await am.reevaluate(supi)
   }
   const terminatedGraceMs = (ctx.config.pcf.terminatedAssociationSec ?? 300) * 1000
-  let purger: NodeJS.Timeout | undefined
-  let purging = false
+  let purger: Periodic | undefined
   return {
     name: 'pcf',
     nfType: 'PCF',
@@ -52,19 +52,18 @@ export function createPcf(ctx: NfContext, opts: PcfOptions = {}): PcfModule {
       await store.init()
       subs.start()
       if (terminatedGraceMs > 0) {
-        purger = setInterval(() => {
-          if (purging) return
-          purging = true
-          sm.purgeTerminated(terminatedGraceMs)
-            .then((n) => n && ctx.log.info({ deleted: n }, 'terminated SM policy associations the SMF left behind deleted'))
-            .catch((err) => ctx.log.warn({ err }, 'purging terminated SM policy associations failed'))
-            .finally(() => (purging = false))
-        }, Math.min(60_000, Math.max(1000, terminatedGraceMs / 2)))
-        purger.unref()
+        purger = every(
+          Math.min(60_000, Math.max(1000, terminatedGraceMs / 2)),
+          async () => {
+            const n = await sm.purgeTerminated(terminatedGraceMs)
+            if (n) ctx.log.info({ deleted: n }, 'terminated SM policy associations the SMF left behind deleted')
+          },
+          (err) => ctx.log.warn({ err }, 'purging terminated SM policy associations failed'),
+        )
       }
     },
     async stop() {
-      if (purger) clearInterval(purger)
+      await purger?.stop()
       await subs.stop()
     },
   }

@@ -31,6 +31,7 @@ import type { NudrDrClient } from './clients/nudr-dr.ts'
 import type { PolicyCounterInfo, SmPolicyData, SpendingLimitStatus } from './domain/types.ts'
 import type { PcfStore, UeDoc } from './store.ts'
 import { BoundedMap } from '../sbi/bounded-map.ts'
+import { every, type Periodic } from '../sbi/periodic.ts'
 
 /** Default linger of the peer subscriptions after a subscriber's last association ends. */
 export const DEFAULT_SUBSCRIPTION_LINGER_MS = 300_000
@@ -76,11 +77,9 @@ export class PeerSubscriptions {
   readonly lingerMs: number
   private readonly sweepMs: number
   private readonly cache: BoundedMap<string, CachedPolicyData>
-  private timer: NodeJS.Timeout | undefined
-  private sweeping: Promise<number> | undefined
+  private sweeper: Periodic | undefined
   private readonly heartbeatMs: number
-  private beatTimer: NodeJS.Timeout | undefined
-  private beating: Promise<number> | undefined
+  private beater: Periodic | undefined
   /** Called when a subscriber got an association while its subscriptions were being released (set by index.ts). */
   onRevived: (supi: string) => Promise<void> = async () => {}
 
@@ -331,39 +330,19 @@ export class PeerSubscriptions {
   }
 
   start(): void {
-    if (this.heartbeatMs > 0 && !this.beatTimer) {
-      const tick = () => {
-        this.beating ??= this.heartbeat()
-          .catch((err: Error) => {
-            this.ctx.log.warn({ err: err.message }, 'PCF heart-beat failed')
-            return 0
-          })
-          .finally(() => (this.beating = undefined))
-      }
-      tick()
-      this.beatTimer = setInterval(tick, this.heartbeatMs)
-      this.beatTimer.unref()
+    if (this.heartbeatMs > 0 && !this.beater) {
+      this.beater = every(this.heartbeatMs, () => this.heartbeat(), (err) => this.ctx.log.warn({ err: (err as Error).message }, 'PCF heart-beat failed'), { runNow: true })
     }
-    if (this.lingerMs <= 0 || this.timer) return
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep()
-        .catch((err: Error) => {
-          this.ctx.log.warn({ err: err.message }, 'subscription sweep failed')
-          return 0
-        })
-        .finally(() => (this.sweeping = undefined))
-    }, this.sweepMs)
-    this.timer.unref()
+    if (this.lingerMs <= 0 || this.sweeper) return
+    this.sweeper = every(this.sweepMs, () => this.sweep(), (err) => this.ctx.log.warn({ err: (err as Error).message }, 'subscription sweep failed'))
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer)
-    this.timer = undefined
-    await this.sweeping
-    if (this.beatTimer) {
-      clearInterval(this.beatTimer)
-      this.beatTimer = undefined
-      await this.beating
+    await this.sweeper?.stop()
+    this.sweeper = undefined
+    if (this.beater) {
+      await this.beater.stop()
+      this.beater = undefined
       // Stopped: the other instances may adopt our subscribers at once (a restart at the same address
       // simply finds them adopted, or keeps them when it is alone).
       if (this.ctx.apiRoot) await this.store.beat(this.ctx.apiRoot, 0).catch(() => undefined)
