@@ -26,6 +26,7 @@ export function defaultConfig(): MvnoConfig {
       ],
       sqnBatch: 32,
       authSubscriptionCacheSeconds: 30,
+      cryptoThreads: 1,
     },
     pcf: {
       port: 29507,

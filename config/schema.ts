@@ -116,6 +116,8 @@ export interface MvnoConfig {
     sqnBatch: number
     /** Seconds a UDM keeps a subscriber's K/OPc/AMF/method in memory (never the SQN); 0 = no cache. */
     authSubscriptionCacheSeconds: number
+    /** Worker threads for SUCI de-concealment (ECDH) and authentication vectors (Milenage + KDFs); 0 = the event loop. */
+    cryptoThreads: number
   }
   pcf: NfListenConfig & {
     defaults: PolicyDefaults

@@ -110,8 +110,9 @@ export const configSchema = {
         },
         sqnBatch: { type: 'integer', minimum: 1, maximum: 1024 },
         authSubscriptionCacheSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
+        cryptoThreads: { type: 'integer', minimum: 0, maximum: 64 },
       },
-      ['suciKeys', 'sqnBatch', 'authSubscriptionCacheSeconds'],
+      ['suciKeys', 'sqnBatch', 'authSubscriptionCacheSeconds', 'cryptoThreads'],
     ),
     pcf: listen(
       {

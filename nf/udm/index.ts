@@ -10,14 +10,17 @@ import { uecmService } from './api/uecm.ts'
 import { udrCallbackService } from './api/udr-callback.ts'
 import { createUdrSdmClient } from './clients/udr-sdm.ts'
 import { credentialCacheHandle } from './api/withdrawal.ts'
+import { createCryptoPool } from './crypto-pool.ts'
 
 export function createUdm(ctx: NfContext): NfModule {
   const udr = createUdrSdmClient(ctx)
   const credentials = credentialCacheHandle()
+  const crypto = createCryptoPool({ threads: ctx.config.udm?.cryptoThreads ?? 1, log: ctx.log })
   return {
     name: 'udm',
     nfType: 'UDM',
-    services: [ueauService({ ctx, credentials }), sdmService({ ctx, udr }), uecmService({ ctx, udr }), udrCallbackService(ctx, udr, credentials)],
+    services: [ueauService({ ctx, credentials, crypto }), sdmService({ ctx, udr }), uecmService({ ctx, udr }), udrCallbackService(ctx, udr, credentials)],
     profileInfo: { udmInfo: {} },
+    stop: () => crypto.close(),
   }
 }

@@ -41,10 +41,10 @@ import type { CredentialCacheHandle } from './withdrawal.ts'
 import type { NfContext } from '../../sbi/ports.ts'
 import { created, noContent, ok, problem, ProblemError, type SbiRequest, type SbiResponse, type SbiService } from '../../sbi/types.ts'
 import { credentialsFrom, type AuthCredentials } from '../domain/auth-credentials.ts'
-import { generate5gHeAv, generateEapAkaPrimeAv } from '../domain/auth-vectors.ts'
+import { createCryptoPool, type CryptoPool } from '../crypto-pool.ts'
 import { parseServingNetworkName, type ServingNetwork } from '../domain/kdf.ts'
 import { resyncBase, sqnBlock, sqnToHex, verifyAuts } from '../domain/sqn.ts'
-import { deconcealSuci, isSuci, SuciError, type HomeNetworkKey } from '../domain/suci.ts'
+import { deconcealSuci, isSuci, parseSuci, SCHEME_NULL, SuciError, type HomeNetworkKey } from '../domain/suci.ts'
 import { createUdrAuthClient, UdrError, type UdrAuthClient } from '../clients/udr.ts'
 import { loadHomeNetworkKeys } from './ueau-keys.ts'
 import { BoundedMap } from '../../sbi/bounded-map.ts'
@@ -57,6 +57,8 @@ export interface UeauDeps {
   servingNetworkAllowed?: (sn: ServingNetwork) => boolean
   /** Filled in here, called on subscription withdrawal (api/withdrawal.ts). */
   credentials?: CredentialCacheHandle
+  /** Where SUCIs are de-concealed and vectors computed (crypto-pool.ts); default: on the event loop. createUdm passes its worker pool. */
+  crypto?: CryptoPool
 }
 
 interface AuthenticationInfoRequest {
@@ -158,6 +160,7 @@ function isSupi(id: string): boolean {
 export function ueauService(deps: UeauDeps): SbiService {
   const { ctx } = deps
   const random = deps.random ?? pooledRandom()
+  const crypto = deps.crypto ?? createCryptoPool({ threads: 0 })
   const udr = deps.udr ?? createUdrAuthClient(ctx)
   const keys = deps.homeNetworkKeys ?? loadHomeNetworkKeys(ctx.config.udm?.suciKeys)
   const queue = keyedQueue()
@@ -192,10 +195,12 @@ export function ueauService(deps: UeauDeps): SbiService {
     }
   }
 
-  function resolveSupi(supiOrSuci: string): string {
+  /** The SUPI of the path's supiOrSuci; Profile A/B SUCIs are de-concealed in the crypto pool (an ECDH each). */
+  async function resolveSupi(supiOrSuci: string): Promise<string> {
     if (isSuci(supiOrSuci)) {
       try {
-        return deconcealSuci(supiOrSuci, keys)
+        if (parseSuci(supiOrSuci).protectionScheme === SCHEME_NULL) return deconcealSuci(supiOrSuci, keys)
+        return await crypto.deconceal(supiOrSuci, keys)
       } catch (e) {
         if (e instanceof SuciError) {
           ctx.log.info({ reason: e.code }, 'SUCI de-concealment failed')
@@ -215,43 +220,13 @@ export function ueauService(deps: UeauDeps): SbiService {
     if (!sn || (deps.servingNetworkAllowed && !deps.servingNetworkAllowed(sn))) {
       throw problem(403, 'SERVING_NETWORK_NOT_AUTHORIZED', `serving network name not authorized: ${JSON.stringify(snn).slice(0, 80)}`)
     }
-    const supi = resolveSupi(req.params.supiOrSuci!)
+    const supi = await resolveSupi(req.params.supiOrSuci!)
     const resync = body.resynchronizationInfo
 
-    return queue(supi, () =>
-      withUdr(async () => {
-        const { creds, sqn } = await takeSqn(supi, resync)
-        const rand = random(16)
-        const input = { k: creds.k, opc: creds.opc, sqn, amf: creds.amf, rand, snn }
-        if (creds.method === 'EAP_AKA_PRIME') {
-          const av = generateEapAkaPrimeAv(input)
-          return ok({
-            authType: 'EAP_AKA_PRIME',
-            supi,
-            authenticationVector: {
-              avType: 'EAP_AKA_PRIME',
-              rand: av.rand.toString('hex'),
-              xres: av.xres.toString('hex'),
-              autn: av.autn.toString('hex'),
-              ckPrime: av.ckPrime.toString('hex'),
-              ikPrime: av.ikPrime.toString('hex'),
-            },
-          })
-        }
-        const av = generate5gHeAv(input)
-        return ok({
-          authType: '5G_AKA',
-          supi,
-          authenticationVector: {
-            avType: '5G_HE_AKA',
-            rand: av.rand.toString('hex'),
-            xresStar: av.xresStar.toString('hex'),
-            autn: av.autn.toString('hex'),
-            kausf: av.kausf.toString('hex'),
-          },
-        })
-      }),
-    )
+    // The SUPI's queue covers the SQN only; the vector is computed after (crypto-pool.ts, off the event loop).
+    const { creds, sqn } = await queue(supi, () => withUdr(() => takeSqn(supi, resync)))
+    const authenticationVector = await crypto.vector(creds.method, { k: creds.k, opc: creds.opc, sqn, amf: creds.amf, rand: random(16), snn })
+    return ok({ authType: creds.method, supi, authenticationVector })
   }
 
   function block(base: bigint, indLength: number) {

@@ -98,3 +98,21 @@ export function ueAuthenticate(k: Buffer, opc: Buffer, rand: Buffer, autn: Buffe
     kausf: kausf(ck, ik, snn, Buffer.from(sqnXorAk)),
   }
 }
+
+/** Which vector a subscription's authentication method asks for (TS 29.505 AuthMethod). */
+export type AvMethod = '5G_AKA' | 'EAP_AKA_PRIME'
+
+/** The AuthenticationVector of TS 29.503 (AvEapAkaPrime / Av5GHeAka), octets as hex strings. */
+export type AuthenticationVectorHex =
+  | { avType: '5G_HE_AKA'; rand: string; xresStar: string; autn: string; kausf: string }
+  | { avType: 'EAP_AKA_PRIME'; rand: string; xres: string; autn: string; ckPrime: string; ikPrime: string }
+
+/** One vector of the method, as Nudm_UEAU returns it. */
+export function authenticationVector(method: AvMethod, input: AvInput): AuthenticationVectorHex {
+  if (method === 'EAP_AKA_PRIME') {
+    const av = generateEapAkaPrimeAv(input)
+    return { avType: 'EAP_AKA_PRIME', rand: av.rand.toString('hex'), xres: av.xres.toString('hex'), autn: av.autn.toString('hex'), ckPrime: av.ckPrime.toString('hex'), ikPrime: av.ikPrime.toString('hex') }
+  }
+  const av = generate5gHeAv(input)
+  return { avType: '5G_HE_AKA', rand: av.rand.toString('hex'), xresStar: av.xresStar.toString('hex'), autn: av.autn.toString('hex'), kausf: av.kausf.toString('hex') }
+}
