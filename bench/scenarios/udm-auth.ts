@@ -15,6 +15,9 @@
  * event-loop turn share one COMMIT, each still resolving only after it (same durability, fewer commits);
  * `MVNO_SQLITE_GROUP_COMMIT=0` measures one commit per write.
  * `MVNO_BENCH_SQN_BATCH` overrides udm.sqnBatch (1 = one UDR read + durable write per vector).
+ * `MVNO_BENCH_SUCI=A|B` puts a Profile A or B SUCI of each subscriber in the path instead of its SUPI (what
+ * an AUSF sends on a UE's initial registration): every request then also de-conceals it (an ECDH).
+ * `MVNO_BENCH_CRYPTO_THREADS` overrides udm.cryptoThreads (0 = SUCI and vectors on the event loop).
  */
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,13 +27,27 @@ import { createUdr } from '../../nf/udr/index.ts'
 import { openSqliteStore } from '../../store/index.ts'
 import { startTestNf } from '../../test/helpers/nf.ts'
 import type { Scenario, ScenarioTarget } from '../scenario.ts'
+import { eciesEncrypt, encodeBcdMsin, p256PublicOf, x25519PublicOf } from '../../nf/udm/domain/suci.ts'
+import { defaultConfig } from '../../config/defaults.ts'
 
 const SUBSCRIBERS = Number(process.env.MVNO_BENCH_SUBSCRIBERS ?? 1000)
-const supiOf = (i: number) => `imsi-99970${String(1_000_000_000 + i).slice(1)}`
+const msinOf = (i: number) => String(1_000_000_000 + i).slice(1)
+const supiOf = (i: number) => `imsi-99970${msinOf(i)}`
+const SUCI = process.env.MVNO_BENCH_SUCI === 'A' || process.env.MVNO_BENCH_SUCI === 'B' ? process.env.MVNO_BENCH_SUCI : undefined
+
+/** A Profile A/B SUCI of subscriber i under the default home-network keys (udm.suciKeys: id 1 = A, id 2 = B). */
+function suciOf(i: number, profile: 'A' | 'B'): string {
+  const key = defaultConfig().udm.suciKeys.find((k) => k.profile === profile)!
+  const priv = Buffer.from(key.privateKey, 'hex')
+  const pub = profile === 'A' ? x25519PublicOf(priv) : p256PublicOf(priv)
+  const eph = Buffer.alloc(32, 0)
+  eph.writeUInt32BE(i + 1, 28)
+  return `suci-0-999-70-0000-${profile === 'A' ? 1 : 2}-${key.id}-${eciesEncrypt(profile, pub, eph, encodeBcdMsin(msinOf(i)))}`
+}
 
 export const scenario: Scenario = {
   name: 'udm-auth',
-  description: `POST /nudm-ueau/v1/{supi}/security-information/generate-auth-data (5G_AKA) over ${SUBSCRIBERS} subscribers: SQN from a reserved block (one UDR read + guarded durable SQN write per block), Milenage/KDF`,
+  description: `POST /nudm-ueau/v1/{${SUCI ? `Profile ${SUCI} SUCI` : 'supi'}}/security-information/generate-auth-data (5G_AKA) over ${SUBSCRIBERS} subscribers: SQN from a reserved block (one UDR read + guarded durable SQN write per block), Milenage/KDF`,
   async start(): Promise<ScenarioTarget> {
     // As `mvno start` opens the store (config default NORMAL); MVNO_BENCH_SQLITE_SYNC=FULL measures fsync per commit.
     const sync = process.env.MVNO_BENCH_SQLITE_SYNC === 'FULL' ? 'FULL' : 'NORMAL'
@@ -40,8 +57,10 @@ export const scenario: Scenario = {
       checkpointInWorker: process.env.MVNO_SQLITE_CHECKPOINT_WORKER !== '0',
     })
     const udr = await startTestNf(createUdr, { name: 'udr', store, logLevel: 'warn' })
-    const sqnBatch = process.env.MVNO_BENCH_SQN_BATCH ? Number(process.env.MVNO_BENCH_SQN_BATCH) : undefined
-    const udm = await startTestNf(createUdm, { name: 'udm', peers: { udr: [udr.url] }, logLevel: 'warn', ...(sqnBatch ? { config: { udm: { sqnBatch } as any } } : {}) })
+    const udmConfig: Record<string, number> = {}
+    if (process.env.MVNO_BENCH_SQN_BATCH) udmConfig.sqnBatch = Number(process.env.MVNO_BENCH_SQN_BATCH)
+    if (process.env.MVNO_BENCH_CRYPTO_THREADS) udmConfig.cryptoThreads = Number(process.env.MVNO_BENCH_CRYPTO_THREADS)
+    const udm = await startTestNf(createUdm, { name: 'udm', peers: { udr: [udr.url] }, logLevel: 'warn', config: { udm: udmConfig as any } })
     const paths: string[] = []
     for (let i = 0; i < SUBSCRIBERS; i++) {
       const supi = supiOf(i)
@@ -53,7 +72,7 @@ export const scenario: Scenario = {
         sequenceNumber: { sqnScheme: 'NON_TIME_BASED', sqn: '000000000020', indLength: 5 },
       })
       if (r.status >= 300) throw new Error(`provisioning ${supi}: ${r.status} ${r.text}`)
-      paths.push(`/nudm-ueau/v1/${supi}/security-information/generate-auth-data`)
+      paths.push(`/nudm-ueau/v1/${SUCI ? suciOf(i, SUCI) : supi}/security-information/generate-auth-data`)
     }
     return {
       url: udm.url,

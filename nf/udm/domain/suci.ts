@@ -100,14 +100,17 @@ export function x963Kdf(z: Buffer, sharedInfo: Buffer, length: number): Buffer {
 }
 
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex')
-const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex')
 
 function x25519Private(raw: Buffer): KeyObject {
   return createPrivateKey({ key: Buffer.concat([X25519_PKCS8, raw]), format: 'der', type: 'pkcs8' })
 }
 
+/**
+ * An X25519 public key from its 32 raw octets, imported as a JWK (RFC 8037 OKP): ~9 µs, where the same key
+ * wrapped in SPKI DER costs ~100 µs in OpenSSL 3's decoder (measured on node 20), more than the ECDH itself.
+ */
 function x25519Public(raw: Buffer): KeyObject {
-  return createPublicKey({ key: Buffer.concat([X25519_SPKI, raw]), format: 'der', type: 'spki' })
+  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: raw.toString('base64url') }, format: 'jwk' })
 }
 
 /** X25519 public key of a raw private scalar. */
