@@ -13,7 +13,8 @@
  *
  * `threads: 0` computes on the calling thread (the domain functions, synchronously behind a promise).
  * K, OPc and the home-network private keys cross to the worker in memory only (structured clone); nothing
- * here logs them. Workers start on the first job. A worker that dies (or fails to load) never fails a
+ * here logs them. Workers start on the first job, or at `warm()` (createUdm's start: a worker loads its
+ * TypeScript modules in ~100–200 ms, which the first authentication should not wait for). A worker that dies (or fails to load) never fails a
  * request: the jobs it held are computed here, as are all later ones of that slot (logged once). Both
  * computations are deterministic given their inputs (RAND included), so computing a job again gives the
  * same answer.
@@ -28,6 +29,8 @@ export interface CryptoPool {
   deconceal(suci: string, keys: readonly HomeNetworkKey[]): Promise<string>
   /** One authentication vector of the method (domain/auth-vectors.ts authenticationVector). */
   vector(method: AvMethod, input: AvInput): Promise<AuthenticationVectorHex>
+  /** Starts the workers and resolves once each has loaded (or failed: its slot computes on the event loop). */
+  warm(): Promise<void>
   close(): Promise<void>
 }
 
@@ -76,6 +79,8 @@ function settle(p: Pending, r: CryptoResult): void {
 
 const computeHere = (p: Pending) => settle(p, runCryptoJob(p.job))
 
+const WARM_MAX_MS = 10_000
+
 class CryptoThread {
   private worker: Worker | undefined
   private dead = false
@@ -95,10 +100,25 @@ class CryptoThread {
     this.queued.push(p)
   }
 
+  /** Resolves when the worker has loaded its module (its first message) or has failed. */
+  private ready: Promise<void> | undefined
+  private markReady: (() => void) | undefined
+
+  /** Waits for the worker's load for at most WARM_MAX_MS (jobs sent before it has loaded wait in its queue). */
+  async warm(): Promise<void> {
+    if (this.dead) return
+    this.worker ??= this.start()
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.ready, new Promise<void>((r) => (timer = setTimeout(r, WARM_MAX_MS).unref()))])
+    clearTimeout(timer)
+  }
+
   private start(): Worker {
     const w = new Worker(BOOT, { eval: true, workerData: { entry: this.entry, loader: LOADER } })
     w.unref()
-    w.on('message', (m: { id: number; out: CryptoResult[] }) => {
+    this.ready = new Promise<void>((resolve) => (this.markReady = resolve))
+    w.on('message', (m: { ready?: true; id: number; out: CryptoResult[] }) => {
+      if (m.ready) return this.markReady?.()
       const batch = this.inFlight.get(m.id)
       if (!batch) return
       this.inFlight.delete(m.id)
@@ -125,6 +145,7 @@ class CryptoThread {
     if (this.dead) return
     this.dead = true
     this.worker = undefined
+    this.markReady?.()
     if (!this.closing) this.log?.error({ reason }, 'UDM crypto worker failed: computing SUCIs and vectors on the event loop from now on')
     const held = [...this.inFlight.values()].flat()
     this.inFlight.clear()
@@ -167,6 +188,9 @@ export function createCryptoPool(opts: CryptoPoolOptions): CryptoPool {
   return {
     deconceal: (suci, keys) => run({ kind: 'suci', suci, keys }),
     vector: (method, input) => run({ kind: 'av', method, input }),
+    async warm() {
+      await Promise.all(threads.map((t) => t.warm()))
+    },
     async close() {
       await Promise.all(threads.map((t) => t.close()))
     },

@@ -34,3 +34,4 @@ parentPort!.on('message', (m: { id: number; jobs: CryptoJob[] }) => {
   const out: CryptoResult[] = m.jobs.map((job) => runCryptoJob(revive(job)))
   parentPort!.postMessage({ id: m.id, out })
 })
+parentPort!.postMessage({ ready: true })

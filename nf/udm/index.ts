@@ -21,6 +21,7 @@ export function createUdm(ctx: NfContext): NfModule {
     nfType: 'UDM',
     services: [ueauService({ ctx, credentials, crypto }), sdmService({ ctx, udr }), uecmService({ ctx, udr }), udrCallbackService(ctx, udr, credentials)],
     profileInfo: { udmInfo: {} },
+    start: () => crypto.warm(),
     stop: () => crypto.close(),
   }
 }

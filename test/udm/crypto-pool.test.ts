@@ -118,6 +118,25 @@ describe('UDM SUCI de-concealment and authentication vectors in worker threads (
     }
   })
 
+  it('warm() starts the workers (createUdm calls it at start); one that cannot load leaves its slot on the event loop, logged once', async () => {
+    const ok = spyLog()
+    const pool = createCryptoPool({ threads: 2, log: ok.log })
+    await pool.warm()
+    const x = input(5)
+    expect(await pool.vector('5G_AKA', x)).to.deep.equal(authenticationVector('5G_AKA', x))
+    expect(ok.errors).to.deep.equal([])
+    await pool.close()
+
+    const broken = spyLog()
+    const bad = createCryptoPool({ threads: 1, log: broken.log, entry: new URL('./fixtures/broken-crypto-worker.ts', import.meta.url).href })
+    await bad.warm()
+    expect(broken.errors).to.have.length(1)
+    expect(JSON.stringify(broken.errors[0])).to.match(/does not load/)
+    expect(await bad.vector('5G_AKA', x)).to.deep.equal(authenticationVector('5G_AKA', x))
+    expect(await bad.deconceal(suciOf('A', '0000000002'), HN)).to.equal('imsi-208930000000002')
+    await bad.close()
+  })
+
   it('close() answers the vectors still queued or in flight', async () => {
     const pool = createCryptoPool({ threads: 1 })
     await pool.vector('5G_AKA', input(0)) // the worker is up
