@@ -137,7 +137,14 @@ class CryptoThread {
     this.worker ??= this.start()
     const id = this.nextId++
     this.inFlight.set(id, batch)
-    this.worker.postMessage({ id, jobs: batch.map((p) => p.job) })
+    try {
+      this.worker.postMessage({ id, jobs: batch.map((p) => p.job) })
+    } catch (e) {
+      // A job that cannot be cloned (a programming error): compute this batch here, keep the worker.
+      this.inFlight.delete(id)
+      this.log?.error({ err: (e as Error).message }, 'UDM crypto jobs could not be sent to the worker: computed on the event loop')
+      batch.forEach(computeHere)
+    }
   }
 
   /** The worker is gone: what it held and everything after is computed on this thread. */

@@ -137,6 +137,21 @@ describe('UDM SUCI de-concealment and authentication vectors in worker threads (
     await bad.close()
   })
 
+  it('a job the worker cannot be sent (not cloneable) is computed on the event loop; the worker keeps serving', async () => {
+    const { errors, log } = spyLog()
+    const pool = createCryptoPool({ threads: 1, log })
+    try {
+      const odd = [{ ...HN[0]!, extra: () => undefined }] as unknown as HomeNetworkKey[]
+      expect(await pool.deconceal(suciOf('A', '0000000003'), odd)).to.equal('imsi-208930000000003')
+      expect(errors).to.have.length(1)
+      const x = input(7)
+      expect(await pool.vector('5G_AKA', x)).to.deep.equal(authenticationVector('5G_AKA', x))
+      expect(errors).to.have.length(1)
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('close() answers the vectors still queued or in flight', async () => {
     const pool = createCryptoPool({ threads: 1 })
     await pool.vector('5G_AKA', input(0)) // the worker is up
