@@ -88,6 +88,9 @@ class CryptoThread {
   private queued: Pending[] = []
   private readonly inFlight = new Map<number, Pending[]>()
   private nextId = 1
+  /** Resolves when the worker has loaded its module (its first message) or has failed. */
+  private ready: Promise<void> | undefined
+  private markReady: (() => void) | undefined
 
   constructor(
     private readonly log: Logger | undefined,
@@ -99,10 +102,6 @@ class CryptoThread {
     if (this.queued.length === 0) setImmediate(() => this.flush())
     this.queued.push(p)
   }
-
-  /** Resolves when the worker has loaded its module (its first message) or has failed. */
-  private ready: Promise<void> | undefined
-  private markReady: (() => void) | undefined
 
   /** Waits for the worker's load for at most WARM_MAX_MS (jobs sent before it has loaded wait in its queue). */
   async warm(): Promise<void> {
