@@ -8,6 +8,11 @@
  * runner sends the list once over one connection (`oneShot`), so every delete finds its association.
  * Together the create and delete rows are the create + delete cycle the issue asks about.
  *
+ * h2load sends one body, so every measured create is for the same SUPI and PDU session ID, 128 at a time:
+ * as a PCF must when an SMF re-creates a PDU session it lost, each create also removes the association
+ * the previous one left (nf/pcf/sm-policies.ts keepNewest: a delete and its event). The measured create is
+ * therefore a create + replace; the update and delete phases use distinct sessions (sessionBody).
+ *
  * Every create writes two documents (association + event), with the store opened as `mvno start` opens
  * it: the configured durability (`config.sqlite.synchronous`, NORMAL by default: WAL commits survive
  * kill -9 without an fsync each; `MVNO_BENCH_SQLITE_SYNC=FULL|NORMAL` overrides it) and group commit
@@ -37,6 +42,14 @@ const POLICY_DATA = {
 }
 
 
+/**
+ * The i-th of the distinct PDU sessions the update and delete phases set up: 15 per subscriber (PDU session
+ * IDs 1–15), so that no create replaces an earlier one (one association per SUPI and PDU session ID).
+ */
+function sessionBody(i: number) {
+  return { ...createBody(running!.smf), supi: `imsi-99970${String(1_000_000_000 + Math.floor(i / 15)).slice(1)}`, pduSessionId: (i % 15) + 1 }
+}
+
 type Post = (p: string, b: unknown) => Promise<{ status: number; headers: Record<string, unknown> }>
 let running: { url: string; smf: string; request: (m: string, p: string, b?: unknown) => Promise<{ status: number; headers: Record<string, unknown> }>; post: Post } | undefined
 
@@ -47,7 +60,7 @@ async function createMany(post: Post, n: number, width = 32): Promise<string[]> 
   await Promise.all(
     Array.from({ length: width }, async () => {
       for (let i = next++; i < n; i = next++) {
-        const r = await post('/npcf-smpolicycontrol/v1/sm-policies', { ...createBody(running!.smf), pduSessionId: (i % 15) + 1 })
+        const r = await post('/npcf-smpolicycontrol/v1/sm-policies', sessionBody(i))
         if (r.status !== 201) throw new Error(`create answered ${r.status}`)
         paths[i] = new URL(String(r.headers.location)).pathname
       }
@@ -58,7 +71,7 @@ async function createMany(post: Post, n: number, width = 32): Promise<string[]> 
 
 export const scenario: Scenario = {
   name: 'pcf-sm-create',
-  description: 'POST /npcf-smpolicycontrol/v1/sm-policies (free5GC SMF body) through the PCF: validation, UDR policy-data read, decision, SQLite write, event',
+  description: 'POST /npcf-smpolicycontrol/v1/sm-policies (free5GC SMF body, one PDU session re-created: each create replaces the previous association) through the PCF: validation, UDR policy-data read, decision, SQLite write, event, and the replaced association deleted with its event',
   async start(): Promise<ScenarioTarget> {
     const udr = await startFakePeer((r) =>
       r.method === 'GET' && r.path.includes('/policy-data/ues/') ? { status: 200, body: POLICY_DATA } : { status: 201, body: {}, headers: { location: 'http://127.0.0.1:1/nudr-dr/v2/policy-data/subs-to-notify/1' } },
@@ -95,7 +108,7 @@ export const scenario: Scenario = {
       async target() {
         const paths: string[] = []
         for (let i = 0; i < 200; i++) {
-          const r = await running!.request('POST', '/npcf-smpolicycontrol/v1/sm-policies', { ...createBody(running!.smf), pduSessionId: (i % 15) + 1 })
+          const r = await running!.request('POST', '/npcf-smpolicycontrol/v1/sm-policies', sessionBody(i))
           paths.push(`${new URL(String(r.headers.location)).pathname}/update`)
         }
         return { paths, method: 'POST' as const, body: { repPolicyCtrlReqTriggers: ['RES_MO_RE'] } }

@@ -14,6 +14,33 @@ import type { SmPolicyContextData, SmPolicyData, SmPolicyDecision } from './doma
 import type { PeerSubscriptions } from './peer-subscriptions.ts'
 import type { PcfStore, SmPolicyDoc, UeDoc } from './store.ts'
 
+/**
+ * Runs `f` for a key in passes that never overlap, and coalesces: a caller arriving while a pass is
+ * queued (not started) shares it; one arriving while a pass runs queues the next. Every caller's promise
+ * settles after a pass that started after its call, so a pass sees what the caller wrote before.
+ */
+function coalescedPasses() {
+  const keys = new Map<string, { tail: Promise<void>; queued?: Promise<void>; passes: number }>()
+  return (key: string, f: () => Promise<void>): Promise<void> => {
+    let k = keys.get(key)
+    if (!k) keys.set(key, (k = { tail: Promise.resolve(), passes: 0 }))
+    if (k.queued) return k.queued
+    const entry = k
+    entry.passes++
+    const pass = entry.tail.then(() => {
+      entry.queued = undefined
+      return f()
+    })
+    entry.queued = pass
+    entry.tail = pass
+      .catch(() => undefined)
+      .finally(() => {
+        if (--entry.passes === 0) keys.delete(key)
+      })
+    return pass
+  }
+}
+
 export const SM_BASE = '/npcf-smpolicycontrol/v1'
 
 export class SmPolicyService {
@@ -69,7 +96,30 @@ export class SmPolicyService {
       updatedAt: now,
     })
     await this.emitDecision('pcf.sm-policy.created', supi, id, context.dnn, outcome.summary)
+    await this.replacing(`${supi} ${context.pduSessionId}`, () => this.keepNewest(supi, context.pduSessionId))
     return { id, location, decision: withNegotiatedFeatures(outcome.decision, context.suppFeat) }
+  }
+
+  /** One "keep the newest" pass per SUPI and PDU session ID at a time (see keepNewest). */
+  private readonly replacing = coalescedPasses()
+
+  /**
+   * PCF resource cleanup (TS 29.512 §4.2.2.1 lists it among the Create procedures): a UE never holds two
+   * PDU sessions with one ID, so when a create leaves more than one association for a SUPI and PDU
+   * session ID, the SMF lost the older ones (a restart, a missed delete; INTEROP §7.11 shows Open5GS's AMF
+   * doing the same with AM associations). All but the newest are deleted here, as the SMF's delete would
+   * (event, subscriptions kept by the new one), without a notification: the old `notificationUri` may
+   * already name the new session (Open5GS numbers them `…/sm-policy-notify/1`).
+   */
+  private async keepNewest(supi: string, pduSessionId: number): Promise<void> {
+    if ((await this.store.countSmOfPduSession(supi, pduSessionId)) <= 1) return
+    const [newest, ...older] = await this.store.smOfPduSession(supi, pduSessionId)
+    for (const old of older) {
+      const doc = await this.store.deleteSm(old._id)
+      if (!doc) continue // deleted meanwhile
+      this.ctx.log.info({ supi, pduSessionId, smPolicyId: doc._id, replacedBy: newest!._id }, 'stale SM policy association replaced')
+      await this.ctx.events.emit('pcf', { type: 'pcf.sm-policy.deleted', supi, data: { smPolicyId: doc._id, dnn: doc.dnn, pduSessionId, reason: 'REPLACED', replacedBy: newest!._id } })
+    }
   }
 
   /** The association as stored, shared with the store's cache: callers read it and change nothing in it. */

@@ -143,6 +143,16 @@ export class PcfStore {
     return this.sm.find({ supi })
   }
 
+  /** The SUPI's associations for one PDU session ID, newest first (ids are time-ordered). */
+  smOfPduSession(supi: string, pduSessionId: number): Promise<SmPolicyDoc[]> {
+    return this.sm.find({ supi, pduSessionId }, { sort: { _id: -1 } })
+  }
+
+  /** How many associations the SUPI has for one PDU session ID (no document read): usually one. */
+  countSmOfPduSession(supi: string, pduSessionId: number): Promise<number> {
+    return this.sm.count({ supi, pduSessionId })
+  }
+
   async saveSmDecision(id: string, patch: Partial<SmPolicyDoc>): Promise<boolean> {
     const r = await this.sm.updateOne({ _id: id }, { $set: patch })
     return r.matched > 0
