@@ -96,7 +96,10 @@ export class SmPolicyService {
       updatedAt: now,
     })
     await this.emitDecision('pcf.sm-policy.created', supi, id, context.dnn, outcome.summary)
-    await this.replacing(`${supi} ${context.pduSessionId}`, () => this.keepNewest(supi, context.pduSessionId))
+    // A failed cleanup does not fail the create: the next create for this PDU session ID retries it.
+    await this.replacing(`${supi} ${context.pduSessionId}`, () => this.keepNewest(supi, context.pduSessionId)).catch((err: unknown) =>
+      this.ctx.log.warn({ supi, pduSessionId: context.pduSessionId, err: (err as Error).message }, 'replaced SM policy associations not removed'),
+    )
     return { id, location, decision: withNegotiatedFeatures(outcome.decision, context.suppFeat) }
   }
 
