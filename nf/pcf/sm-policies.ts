@@ -121,7 +121,7 @@ export class SmPolicyService {
       const doc = await this.store.deleteSm(old._id)
       if (!doc) continue // deleted meanwhile
       this.ctx.log.info({ supi, pduSessionId, smPolicyId: doc._id, replacedBy: newest!._id }, 'stale SM policy association replaced')
-      await this.ctx.events.emit('pcf', { type: 'pcf.sm-policy.deleted', supi, data: { smPolicyId: doc._id, dnn: doc.dnn, pduSessionId, reason: 'REPLACED', replacedBy: newest!._id } })
+      await this.emitDeleted(doc, { reason: 'REPLACED', replacedBy: newest!._id })
     }
   }
 
@@ -156,9 +156,7 @@ export class SmPolicyService {
   async delete(id: string, body: Record<string, unknown> | undefined): Promise<void> {
     const doc = await this.store.deleteSm(id)
     if (!doc) throw problem(404, 'CONTEXT_NOT_FOUND', `no SM policy association ${id}`)
-    const data: Record<string, unknown> = { smPolicyId: id, dnn: doc.dnn, pduSessionId: doc.pduSessionId }
-    if (Array.isArray(body?.ranNasRelCauses)) data.ranNasRelCauses = body.ranNasRelCauses
-    await this.ctx.events.emit('pcf', { type: 'pcf.sm-policy.deleted', supi: doc.supi, data })
+    await this.emitDeleted(doc, Array.isArray(body?.ranNasRelCauses) ? { ranNasRelCauses: body.ranNasRelCauses } : {})
     await this.subs.releaseUnused(doc.supi)
   }
 
@@ -174,7 +172,7 @@ export class SmPolicyService {
     for (const s of await this.store.terminatedSmBefore(before, limit)) {
       const doc = await this.store.deleteTerminatedSm(s._id)
       if (!doc) continue // the SMF deleted it meanwhile
-      await this.ctx.events.emit('pcf', { type: 'pcf.sm-policy.deleted', supi: doc.supi, data: { smPolicyId: doc._id, dnn: doc.dnn, pduSessionId: doc.pduSessionId, reason: 'TERMINATED_NOT_DELETED' } })
+      await this.emitDeleted(doc, { reason: 'TERMINATED_NOT_DELETED' })
       await this.subs.releaseUnused(doc.supi)
       n++
     }
@@ -237,6 +235,11 @@ export class SmPolicyService {
       scope: 'npcf-smpolicycontrol',
       targetNfType: 'PCF',
     })
+  }
+
+  /** `pcf.sm-policy.deleted` for an association that is gone (the SMF's delete, or one the PCF ended: `extra.reason`). */
+  private emitDeleted(doc: SmPolicyDoc, extra: Record<string, unknown>): Promise<void> {
+    return this.ctx.events.emit('pcf', { type: 'pcf.sm-policy.deleted', supi: doc.supi, data: { smPolicyId: doc._id, dnn: doc.dnn, pduSessionId: doc.pduSessionId, ...extra } })
   }
 
   private emitDecision(type: string, supi: string, id: string, dnn: string, s: SmPolicySummary, extra: Record<string, unknown> = {}): Promise<void> {
