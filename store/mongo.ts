@@ -100,7 +100,7 @@ class MongoAdapterCollection<T extends Doc> implements Collection<T> {
   }
 
   async find(filter: Filter, opts: FindOptions = {}): Promise<T[]> {
-    const docs = await this.c.find(toFilter(filter), { sort: opts.sort, limit: opts.limit, skip: opts.skip }).toArray()
+    const docs = await this.c.find(toFilter(filter), { sort: opts.sort, limit: opts.limit, skip: opts.skip, ...(opts.projection ? { projection: opts.projection } : {}) }).toArray()
     return docs.map(fromBson) as T[]
   }
 

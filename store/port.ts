@@ -39,6 +39,13 @@ export interface FindOptions {
   sort?: Record<string, 1 | -1>
   limit?: number
   skip?: number
+  /**
+   * Only these fields (and `_id`) of each match, as MongoDB's inclusion projection: `{ dnn: 1 }`. The
+   * embedded adapter then reads them out of the stored JSON without parsing the whole document. Name
+   * top-level fields or dotted paths into embedded documents that have them (where the parent lacks the
+   * field, MongoDB answers an empty parent and the embedded adapter none).
+   */
+  projection?: Record<string, 1>
 }
 
 export interface FindOneOptions {

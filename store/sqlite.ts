@@ -103,6 +103,17 @@ function guardUnique<T>(collection: string, f: () => T): T {
   }
 }
 
+/** Sets `a.b.c` in `doc`, creating the objects on the way (a projected field keeps its place). */
+function setPath(doc: Doc, path: string, value: unknown): void {
+  const parts = path.split('.')
+  let o: Record<string, unknown> = doc
+  for (let i = 0; i < parts.length - 1; i++) {
+    const next = o[parts[i]!]
+    o = (next && typeof next === 'object' ? next : (o[parts[i]!] = {})) as Record<string, unknown>
+  }
+  o[parts[parts.length - 1]!] = value
+}
+
 function idOf(doc: Doc): string | undefined {
   if (doc._id === undefined || doc._id === null) return undefined
   if (typeof doc._id !== 'string') throw new Error('_id must be a string')
@@ -161,17 +172,22 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   private select(filter: Filter, opts: FindOptions = {}): Row[] {
-    const t = this.t()
+    const q = this.query('rowid, doc', filter, opts)
+    return this.store.stmt(q.sql).all(...q.params) as Row[]
+  }
+
+  /** `SELECT <columns>` of the matches, sorted, limited and skipped as `find` asks. */
+  private query(columns: string, filter: Filter, opts: FindOptions): { sql: string; params: Param[] } {
     const w = whereClause(filter, this.cols)
     const params: Param[] = [...w.params]
-    let sql = `SELECT rowid, doc FROM ${t}${w.sql}`
+    let sql = `SELECT ${columns} FROM ${this.t()}${w.sql}`
     if (opts.sort && Object.keys(opts.sort).length) sql += orderClause(opts.sort, this.cols)
     // Mongo: limit 0 means "no limit".
     if (opts.limit || opts.skip) {
       sql += ' LIMIT ? OFFSET ?'
       params.push(opts.limit || -1, opts.skip ?? 0)
     }
-    return this.store.stmt(sql).all(...params) as Row[]
+    return { sql, params }
   }
 
   /**
@@ -360,7 +376,23 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   private async _find(filter: Filter, opts?: FindOptions): Promise<T[]> {
+    if (opts?.projection) return this.selectProjected(filter, opts, Object.keys(opts.projection).filter((f) => f !== '_id'))
     return this.select(filter, opts).map((r) => JSON.parse(r.doc) as T)
+  }
+
+  /** `find` with a projection: `_id` and each field's JSON (`doc -> path`, SQLite's own parser) per row. */
+  private selectProjected(filter: Filter, opts: FindOptions, fields: string[]): T[] {
+    const q = this.query(`_id${fields.map((f) => `, doc -> ${jsonPath(f)}`).join('')}`, filter, opts)
+    // Its own statement (the SQL names the projection), always in raw mode: an array per row.
+    const rows = this.store.stmt(q.sql).raw().all(...q.params) as Array<Array<string | null>>
+    return rows.map((row) => {
+      const doc: Doc = { _id: row[0] }
+      for (let i = 0; i < fields.length; i++) {
+        const v = row[i + 1]
+        if (v !== null && v !== undefined) setPath(doc, fields[i]!, JSON.parse(v))
+      }
+      return doc as T
+    })
   }
 
   count(filter: Filter): Promise<number> {

@@ -83,19 +83,22 @@ export class SmPolicyService {
     const id = newId()
     const location = `${apiRoot}${SM_BASE}/sm-policies/${id}`
     const now = this.ctx.clock().toISOString()
-    await this.store.insertSm({
-      _id: id,
-      supi,
-      pduSessionId: context.pduSessionId,
-      dnn: context.dnn,
-      resourceUri: location,
-      context,
-      decision: outcome.decision,
-      summary: outcome.summary,
-      createdAt: now,
-      updatedAt: now,
-    })
-    await this.emitDecision('pcf.sm-policy.created', supi, id, context.dnn, outcome.summary)
+    // The association and its event are written together (with group commit, one COMMIT for both).
+    await Promise.all([
+      this.store.insertSm({
+        _id: id,
+        supi,
+        pduSessionId: context.pduSessionId,
+        dnn: context.dnn,
+        resourceUri: location,
+        context,
+        decision: outcome.decision,
+        summary: outcome.summary,
+        createdAt: now,
+        updatedAt: now,
+      }),
+      this.emitDecision('pcf.sm-policy.created', supi, id, context.dnn, outcome.summary),
+    ])
     // A failed cleanup does not fail the create: the next create for this PDU session ID retries it.
     await this.replacing(`${supi} ${context.pduSessionId}`, () => this.keepNewest(supi, context.pduSessionId)).catch((err: unknown) =>
       this.ctx.log.warn({ supi, pduSessionId: context.pduSessionId, err: (err as Error).message }, 'replaced SM policy associations not removed'),
@@ -115,14 +118,13 @@ export class SmPolicyService {
    * already name the new session (Open5GS numbers them `…/sm-policy-notify/1`).
    */
   private async keepNewest(supi: string, pduSessionId: number): Promise<void> {
-    if ((await this.store.countSmOfPduSession(supi, pduSessionId)) <= 1) return
     const [newest, ...older] = await this.store.smOfPduSession(supi, pduSessionId)
-    for (const old of older) {
-      const doc = await this.store.deleteSm(old._id)
-      if (!doc) continue // deleted meanwhile
-      this.ctx.log.info({ supi, pduSessionId, smPolicyId: doc._id, replacedBy: newest!._id }, 'stale SM policy association replaced')
-      await this.emitDeleted(doc, { reason: 'REPLACED', replacedBy: newest!._id })
-    }
+    if (older.length === 0) return
+    // All at once: with group commit the deletes share one COMMIT and their events the next.
+    const removed = await Promise.all(older.map((s) => this.store.removeSm(s._id)))
+    const gone = older.filter((_, i) => removed[i]) // not those deleted meanwhile
+    for (const s of gone) this.ctx.log.info({ supi, pduSessionId, smPolicyId: s._id, replacedBy: newest!._id }, 'stale SM policy association replaced')
+    await Promise.all(gone.map((s) => this.emitDeleted({ ...s, supi, pduSessionId }, { reason: 'REPLACED', replacedBy: newest!._id })))
   }
 
   /** The association as stored, shared with the store's cache: callers read it and change nothing in it. */
@@ -238,7 +240,7 @@ export class SmPolicyService {
   }
 
   /** `pcf.sm-policy.deleted` for an association that is gone (the SMF's delete, or one the PCF ended: `extra.reason`). */
-  private emitDeleted(doc: SmPolicyDoc, extra: Record<string, unknown>): Promise<void> {
+  private emitDeleted(doc: Pick<SmPolicyDoc, '_id' | 'supi' | 'dnn' | 'pduSessionId'>, extra: Record<string, unknown>): Promise<void> {
     return this.ctx.events.emit('pcf', { type: 'pcf.sm-policy.deleted', supi: doc.supi, data: { smPolicyId: doc._id, dnn: doc.dnn, pduSessionId: doc.pduSessionId, ...extra } })
   }
 

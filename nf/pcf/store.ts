@@ -143,14 +143,14 @@ export class PcfStore {
     return this.sm.find({ supi })
   }
 
-  /** The SUPI's associations for one PDU session ID, newest first (ids are time-ordered). */
-  smOfPduSession(supi: string, pduSessionId: number): Promise<SmPolicyDoc[]> {
-    return this.sm.find({ supi, pduSessionId }, { sort: { _id: -1 } })
+  /** The SUPI's associations for one PDU session ID as `_id` and `dnn`, newest first (ids are time-ordered); usually one. */
+  smOfPduSession(supi: string, pduSessionId: number): Promise<Array<Pick<SmPolicyDoc, '_id' | 'dnn'>>> {
+    return this.sm.find({ supi, pduSessionId }, { sort: { _id: -1 }, projection: { dnn: 1 } })
   }
 
-  /** How many associations the SUPI has for one PDU session ID (no document read): usually one. */
-  countSmOfPduSession(supi: string, pduSessionId: number): Promise<number> {
-    return this.sm.count({ supi, pduSessionId })
+  /** Deletes an association; false when it was not there (no document read, unlike deleteSm). */
+  async removeSm(id: string): Promise<boolean> {
+    return (await this.sm.deleteOne({ _id: id })) > 0
   }
 
   async saveSmDecision(id: string, patch: Partial<SmPolicyDoc>): Promise<boolean> {

@@ -135,6 +135,19 @@ export function runConformance(t: Target): void {
       expect(await c.count({ g: 0, 'v.n': { $gte: 4 } })).to.equal(3)
     })
 
+    it('find with a projection returns _id and the named fields only (dotted, objects, arrays, indexed or not; missing ones absent)', async () => {
+      await c.createIndex({ fields: ['g'] })
+      await c.insertOne({ _id: 'p1', g: 1, s: 'x', v: { n: 2, m: 3 }, a: [1, { b: 'c' }], big: 'y'.repeat(500) })
+      await c.insertOne({ _id: 'p2', g: 1, v: { n: 5, m: 4 }, flag: false, z: null })
+      await c.insertOne({ _id: 'p3', g: 2, s: 'other' })
+      const got = await c.find({ g: 1 }, { sort: { _id: -1 }, projection: { s: 1, 'v.n': 1, a: 1, g: 1, flag: 1, z: 1 } })
+      expect(got).to.deep.equal([
+        { _id: 'p2', g: 1, v: { n: 5 }, flag: false, z: null },
+        { _id: 'p1', g: 1, s: 'x', v: { n: 2 }, a: [1, { b: 'c' }] },
+      ])
+      expect(await c.find({ g: 2 }, { projection: { _id: 1 } })).to.deep.equal([{ _id: 'p3' }])
+    })
+
     it('updateOne: $set (creating dotted parents), $unset, $inc, $push, and modified = 0 for a no-op', async () => {
       await c.insertOne({ _id: 'u', a: 1, tags: ['x'], gone: 1 })
       const r = await c.updateOne({ _id: 'u' }, { $set: { 'b.c.d': 'deep' }, $unset: { gone: '' }, $inc: { a: 4, cnt: 2 }, $push: { tags: 'y', fresh: 1 } })
