@@ -83,22 +83,20 @@ export class SmPolicyService {
     const id = newId()
     const location = `${apiRoot}${SM_BASE}/sm-policies/${id}`
     const now = this.ctx.clock().toISOString()
-    // The association and its event are written together (with group commit, one COMMIT for both).
-    await Promise.all([
-      this.store.insertSm({
-        _id: id,
-        supi,
-        pduSessionId: context.pduSessionId,
-        dnn: context.dnn,
-        resourceUri: location,
-        context,
-        decision: outcome.decision,
-        summary: outcome.summary,
-        createdAt: now,
-        updatedAt: now,
-      }),
-      this.emitDecision('pcf.sm-policy.created', supi, id, context.dnn, outcome.summary),
-    ])
+    await this.store.insertSm({
+      _id: id,
+      supi,
+      pduSessionId: context.pduSessionId,
+      dnn: context.dnn,
+      resourceUri: location,
+      context,
+      decision: outcome.decision,
+      summary: outcome.summary,
+      createdAt: now,
+      updatedAt: now,
+    })
+    // After the write, not with it: an event always tells of an association that was stored.
+    await this.emitDecision('pcf.sm-policy.created', supi, id, context.dnn, outcome.summary)
     // A failed cleanup does not fail the create: the next create for this PDU session ID retries it.
     await this.replacing(`${supi} ${context.pduSessionId}`, () => this.keepNewest(supi, context.pduSessionId)).catch((err: unknown) =>
       this.ctx.log.warn({ supi, pduSessionId: context.pduSessionId, err: (err as Error).message }, 'replaced SM policy associations not removed'),
