@@ -21,7 +21,7 @@ import type {
   Collection, CollectionOptions, Doc, DocumentStore, Filter, FindOneAndUpdateOptions, FindOneOptions, FindOptions, IndexSpec,
   Update, UpdateOptions, UpdateResult,
 } from './port.ts'
-import { applyUpdate, applyUpdateShared, clone, isOperatorObject, newId, upsertSeed } from './doc.ts'
+import { applyUpdate, applyUpdateShared, clone, isOperatorObject, newId, setPath, upsertSeed } from './doc.ts'
 import { columnIdent, jsonPath, orderClause, quoteIdent, whereClause, type Param } from './sqlite-sql.ts'
 import { matchesFilter, sqlValueOf } from './match.ts'
 import { WalCheckpointer } from './sqlite-checkpointer.ts'
@@ -101,17 +101,6 @@ function guardUnique<T>(collection: string, f: () => T): T {
     }
     throw e
   }
-}
-
-/** Sets `a.b.c` in `doc`, creating the objects on the way (a projected field keeps its place). */
-function setPath(doc: Doc, path: string, value: unknown): void {
-  const parts = path.split('.')
-  let o: Record<string, unknown> = doc
-  for (let i = 0; i < parts.length - 1; i++) {
-    const next = o[parts[i]!]
-    o = (next && typeof next === 'object' ? next : (o[parts[i]!] = {})) as Record<string, unknown>
-  }
-  o[parts[parts.length - 1]!] = value
 }
 
 function idOf(doc: Doc): string | undefined {
