@@ -1,35 +1,23 @@
 import { expect } from 'chai'
-import { openTestStore, mongoAvailable } from '../helpers/store.ts'
+import { ferretDbVersion, openTestStore, storePerTest } from '../helpers/store.ts'
 import type { DocumentStore } from '../../store/port.ts'
-import { MongoClient } from 'mongodb'
-
-/** FerretDB v1 (SQLite handler) does not apply updateOne atomically under concurrency (lost updates). */
-async function isFerretDb(uri: string): Promise<boolean> {
-  const c = new MongoClient(uri)
-  try {
-    const info = await c.db('admin').command({ buildInfo: 1 })
-    return info.ferretdbVersion !== undefined
-  } finally {
-    await c.close()
-  }
-}
 import { chfServices, f5Create, f5Update, MB, PLAN } from './fixtures.ts'
 
 for (const kind of ['sqlite', 'mongodb'] as const) {
   describe(`chf balances under concurrency (${kind})`, function () {
     this.timeout(180_000)
     let store: DocumentStore
-    before(async function () {
-      if (kind === 'mongodb' && !mongoAvailable()) this.skip() // MONGODB_URI not set: MongoDB half skipped
-      if (kind === 'mongodb' && (await isFerretDb(process.env.MONGODB_URI!))) {
-        console.log('      skipped: the server is FerretDB v1, whose updateOne is not atomic under concurrency (50 guarded decrements of 10 → 24 matched, lost updates); run against a real MongoDB')
-        this.skip()
+    /** FerretDB v1 (SQLite handler) does not apply updateOne atomically under concurrency (lost updates). */
+    storePerTest(kind, (s) => (store = s), async () => {
+      if (kind !== 'mongodb') return undefined
+      const probe = await openTestStore(kind)
+      try {
+        const v = await ferretDbVersion(probe)
+        return v ? `the server is FerretDB ${v}, whose updateOne is not atomic under concurrency (50 guarded decrements of 10 → 24 matched, lost updates); run against a real MongoDB` : undefined
+      } finally {
+        await probe.close()
       }
     })
-    beforeEach(async () => {
-      store = await openTestStore(kind)
-    })
-    afterEach(async () => store?.close())
 
     it('50 concurrent sessions never get more than the balance pays, and the final balance is opening − rated exactly', async () => {
       const { charging, accounts, chf } = await chfServices(store)
@@ -77,13 +65,7 @@ for (const kind of ['sqlite', 'mongodb'] as const) {
   describe(`chf balances, one session at a time (${kind})`, function () {
     this.timeout(60_000)
     let store: DocumentStore
-    before(function () {
-      if (kind === 'mongodb' && !mongoAvailable()) this.skip() // MONGODB_URI not set: MongoDB half skipped
-    })
-    beforeEach(async () => {
-      store = await openTestStore(kind)
-    })
-    afterEach(async () => store?.close())
+    storePerTest(kind, (s) => (store = s))
 
     it('reserve on grant, commit used, release unused, markers cleared, replay charges nothing', async () => {
       const { charging, accounts, chf } = await chfServices(store)

@@ -28,6 +28,27 @@ export async function ferretDbVersion(store: DocumentStore): Promise<string | un
   return typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : undefined
 }
 
+/**
+ * The hooks of a describe block whose tests each get a fresh store of `kind` (handed to `use`, closed after
+ * the test). The block is skipped, saying why, when `kind` is mongodb and MONGODB_URI is not set, or when
+ * `skipReason` (run once, before the first test) gives a reason.
+ */
+export function storePerTest(kind: StoreKind, use: (store: DocumentStore) => void, skipReason?: () => Promise<string | undefined>): void {
+  let store: DocumentStore | undefined
+  before(async function () {
+    const why = kind === 'mongodb' && !mongoAvailable() ? 'MONGODB_URI is not set; .ci/run starts FerretDB and sets it' : await skipReason?.()
+    if (why) {
+      console.log(`      (skipped: ${why})`)
+      this.skip()
+    }
+  })
+  beforeEach(async () => {
+    store = await openTestStore(kind)
+    use(store)
+  })
+  afterEach(async () => store?.close())
+}
+
 /** A temp folder for a test's SQLite file (also used by the two-process conformance test). */
 export function tempSqlitePath(): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), 'open-mvno-test-'))

@@ -5,7 +5,7 @@ import { createRetentionSweeper, daysToMs, purgeExpired, type RetentionRule } fr
 import { createEventSink, eventRetention } from '../../nf/sbi/events.ts'
 import { outboxRetention } from '../../nf/sbi/outbox.ts'
 import { ChfStore, chfRetention } from '../../nf/chf/store.ts'
-import { mongoAvailable, openTestStore, type StoreKind } from '../helpers/store.ts'
+import { storePerTest, type StoreKind } from '../helpers/store.ts'
 
 const DAY = 24 * 3600_000
 const T0 = Date.parse('2026-11-29T12:00:00Z')
@@ -18,16 +18,7 @@ async function ids(store: DocumentStore, collection: string): Promise<string[]> 
 for (const kind of ['sqlite', 'mongodb'] as StoreKind[]) {
   describe(`retention: records past their retention are deleted, nothing else (${kind})`, function () {
     let store: DocumentStore
-    before(function () {
-      if (kind === 'mongodb' && !mongoAvailable()) {
-        console.log('      (skipped: MONGODB_URI is not set; .ci/run starts FerretDB and sets it)')
-        this.skip()
-      }
-    })
-    beforeEach(async () => {
-      store = await openTestStore(kind)
-    })
-    afterEach(async () => store?.close())
+    storePerTest(kind, (s) => (store = s))
 
     it('events: by emission time, oldest first, in batches, at most maxBatches per sweep', async () => {
       const now = { t: T0 - 100 * DAY }
