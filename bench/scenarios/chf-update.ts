@@ -37,28 +37,37 @@ const envelope = (supi: string) => ({
 })
 const req = (n: number) => ({ totalVolume: n, uplinkVolume: n, downlinkVolume: n })
 
+/** The request every update sends (h2load repeats one body): two rating groups, each asking for 1 MB. */
+export const updateBody = { ...envelope('imsi-999700000000000'), multipleUnitUsage: [{ ratingGroup: 1, uPFID: UPF, requestedUnit: req(MB) }, { ratingGroup: 2, uPFID: UPF, requestedUnit: req(MB) }] }
+
+/** The CHF of the scenario with its 200 accounts and their open charging sessions; `paths` are their `…/update` paths. */
+export async function seedChf() {
+  const env = process.env.MVNO_BENCH_SQLITE_SYNC
+  const sync = env === 'NORMAL' || env === 'FULL' ? env : defaultConfig().sqlite.synchronous
+  const dir = mkdtempSync(join(tmpdir(), 'mvno-bench-chf-'))
+  const store = await openStore({ mongodb: { uri: '', dbName: 'bench' }, dataDir: dir, sqlite: { synchronous: sync } })
+  const nf = await startTestNf(createChf, { name: 'chf', store, logLevel: 'warn', config: { chf: { cdrDir: join(dir, 'cdr') } as any } })
+  const chf = nf.module as ChfModule
+  const paths: string[] = []
+  for (let i = 0; i < 200; i++) {
+    const supi = `imsi-99970${String(i).padStart(10, '0')}`
+    await chf.accounts.create({ supi, plan, openingBalance: 1_000_000_000 })
+    const r = await nf.request('POST', '/nchf-convergedcharging/v3/chargingdata', envelope(supi))
+    paths.push(`${new URL(String(r.headers.location)).pathname}/update`)
+  }
+  return { nf, chf, store, paths }
+}
+
 export const scenario: Scenario = {
   name: 'chf-update',
   description: 'POST /nchf-convergedcharging/v3/chargingdata/{ref}/update (free5GC SMF body, 2 rating groups) on 200 sessions: quota decision, guarded account update, session CAS (SQLite)',
   async start(): Promise<ScenarioTarget> {
-    const env = process.env.MVNO_BENCH_SQLITE_SYNC
-    const sync = env === 'NORMAL' || env === 'FULL' ? env : defaultConfig().sqlite.synchronous
-    const dir = mkdtempSync(join(tmpdir(), 'mvno-bench-chf-'))
-    const store = await openStore({ mongodb: { uri: '', dbName: 'bench' }, dataDir: dir, sqlite: { synchronous: sync } })
-    const nf = await startTestNf(createChf, { name: 'chf', store, logLevel: 'warn', config: { chf: { cdrDir: join(dir, 'cdr') } as any } })
-    const chf = nf.module as ChfModule
-    const paths: string[] = []
-    for (let i = 0; i < 200; i++) {
-      const supi = `imsi-99970${String(i).padStart(10, '0')}`
-      await chf.accounts.create({ supi, plan, openingBalance: 1_000_000_000 })
-      const r = await nf.request('POST', '/nchf-convergedcharging/v3/chargingdata', envelope(supi))
-      paths.push(`${new URL(String(r.headers.location)).pathname}/update`)
-    }
+    const { nf, store, paths } = await seedChf()
     return {
       url: nf.url,
       paths,
       method: 'POST',
-      body: { ...envelope('imsi-999700000000000'), multipleUnitUsage: [{ ratingGroup: 1, uPFID: UPF, requestedUnit: req(MB) }, { ratingGroup: 2, uPFID: UPF, requestedUnit: req(MB) }] },
+      body: updateBody,
       async stop() {
         await nf.close()
         await store.close()

@@ -35,7 +35,7 @@ const PLAN = {
   fiveQi: 9,
   ratingGroup: 100,
 }
-const POLICY_DATA = {
+export const POLICY_DATA = {
   smPolicySnssaiData: {
     '01010203': { snssai: { sst: 1, sd: '010203' }, smPolicyDnnData: { internet: { dnn: 'internet', online: false, offline: true, mvnoPolicyProfile: PLAN } } },
   },

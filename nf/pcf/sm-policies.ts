@@ -19,7 +19,7 @@ import type { PcfStore, SmPolicyDoc, UeDoc } from './store.ts'
  * queued (not started) shares it; one arriving while a pass runs queues the next. Every caller's promise
  * settles after a pass that started after its call, so a pass sees what the caller wrote before.
  */
-function coalescedPasses() {
+export function coalescedPasses() {
   const keys = new Map<string, { tail: Promise<void>; queued?: Promise<void>; passes: number }>()
   return (key: string, f: () => Promise<void>): Promise<void> => {
     let k = keys.get(key)
