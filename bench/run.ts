@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <scenario> [--requests N] [--clients C] [--streams M]`
+ * `npm run bench -- <scenario> [--requests N] [--clients C] [--streams M] [--rounds R] [--floor]`
  *
  * Drives a scenario with h2load (Debian package nghttp2-client) and, in the same run, the bare
  * node:http2 baseline (bench/baseline.ts) with the same request shape; prints requests/s and
@@ -140,15 +140,20 @@ async function main() {
       clients: { type: 'string', default: '8' },
       streams: { type: 'string', default: '16' },
       rounds: { type: 'string', default: '9' },
+      floor: { type: 'boolean', default: false },
     },
   })
   const name = positionals[0]
   if (!name) {
-    console.error('usage: npm run bench -- <scenario> [--requests N] [--clients C] [--streams M] [--rounds R]   (scenarios: bench/scenarios/*.ts)')
+    console.error('usage: npm run bench -- <scenario> [--requests N] [--clients C] [--streams M] [--rounds R] [--floor]   (scenarios: bench/scenarios/*.ts)')
     process.exit(2)
   }
   checkH2load()
   const scenario = await loadScenario(name)
+  if (values.floor && !scenario.floor) {
+    console.error(`${name} has no floor scenario`)
+    process.exit(2)
+  }
   // One folder for this run: h2load's logs, and (TMPDIR of the servers) the scenario's stores; removed at the end.
   const dir = mkdtempSync(path.join(tmpdir(), `mvno-bench-${name}-`))
   process.env.TMPDIR = dir
@@ -159,7 +164,7 @@ async function main() {
   }
 }
 
-async function measure(name: string, scenario: Awaited<ReturnType<typeof loadScenario>>, dir: string, values: { requests?: string; clients?: string; streams?: string; rounds?: string }) {
+async function measure(name: string, scenario: Awaited<ReturnType<typeof loadScenario>>, dir: string, values: { requests?: string; clients?: string; streams?: string; rounds?: string; floor?: boolean }) {
   const requests = Number(values.requests)
   const clients = Number(values.clients)
   const streams = Number(values.streams)
@@ -169,6 +174,11 @@ async function measure(name: string, scenario: Awaited<ReturnType<typeof loadSce
   // Server CPU time per request, baseline ÷ scenario, per pair: less sensitive than req/s to a busy neighbour
   // taking the cores (what one scenario request costs in bare requests' CPU, inverted like the req/s ratio).
   const cpuRatios: number[] = []
+  // --floor: the floor scenario (the same durable work, nothing else) in the same rounds, right after the scenario
+  const floorName = values.floor ? scenario.floor : undefined
+  const floorRatios: number[] = []
+  const floorBaseRatios: number[] = []
+  let floor: Measurement | undefined
 
   // The baseline stays up for the whole run. The main measurement alternates scenario and baseline
   // `rounds` times and reports medians (a 2-core machine drifts by 2x between minutes); the ratio is
@@ -200,13 +210,24 @@ async function measure(name: string, scenario: Awaited<ReturnType<typeof loadSce
         }
         const mine: Measurement[] = []
         const theirs: Measurement[] = []
-        for (let r = 0; r < rounds; r++) {
-          mine.push(h2load(t, n, t.clients ?? clients, t.streams ?? streams, dir))
-          theirs.push(h2load(baseTarget, requests, clients, streams, dir))
-          pairedRatios.push(mine[r].rps / theirs[r].rps)
-          cpuRatios.push(theirs[r].cpuUs / mine[r].cpuUs)
+        const floors: Measurement[] = []
+        const f = floorName ? await spawnServer(['bench/child.ts', floorName]) : undefined
+        try {
+          if (f) h2load(f.target, Math.min(2000, n), clients, streams, dir) // its warm-up
+          for (let r = 0; r < rounds; r++) {
+            mine.push(h2load(t, n, t.clients ?? clients, t.streams ?? streams, dir))
+            if (f) floors.push(h2load(f.target, n, t.clients ?? clients, t.streams ?? streams, dir))
+            theirs.push(h2load(baseTarget, requests, clients, streams, dir))
+            pairedRatios.push(mine[r].rps / theirs[r].rps)
+            cpuRatios.push(theirs[r].cpuUs / mine[r].cpuUs)
+            if (f) floorRatios.push(mine[r].rps / floors[r].rps)
+            if (f) floorBaseRatios.push(floors[r].rps / theirs[r].rps)
+          }
+        } finally {
+          if (f) await stopServer(f.child)
         }
         rows.push({ name: label, m: medianByRps(mine) })
+        if (f) floor = medianByRps(floors)
         baseline = medianByRps(theirs)
       } finally {
         await stopServer(s.child)
@@ -215,14 +236,15 @@ async function measure(name: string, scenario: Awaited<ReturnType<typeof loadSce
   } finally {
     await stopServer(base.child)
   }
+  if (floor) rows.push({ name: `${floorName} (floor)`, m: floor })
   rows.push({ name: 'baseline (bare node:http2)', m: baseline! })
   const mainRatio = median(pairedRatios)
 
   console.log(`\n${scenario.name}: ${scenario.description}`)
-  console.log(`h2load -n ${requests} -c ${clients} -m ${streams} -t 1, node ${process.version}; ${rounds} alternating rounds, medians\n`)
+  console.log(`h2load -n ${requests} -c ${clients} -m ${streams} -t 1, node ${process.version}; ${rounds} alternating rounds${floorName ? ` (scenario, ${floorName}, baseline)` : ''}, medians\n`)
   console.log('run'.padEnd(32) + 'req/s'.padStart(10) + 'p50 ms'.padStart(10) + 'p99 ms'.padStart(10) + 'non-2xx'.padStart(9) + '  ratio req/s  ratio p99' + '  cpu µs/req'.padStart(13))
   for (const r of rows) {
-    const ratio = (r.name === name ? mainRatio : r.m.rps / baseline!.rps).toFixed(2)
+    const ratio = (r.name === name ? mainRatio : r.m === floor ? median(floorBaseRatios) : r.m.rps / baseline!.rps).toFixed(2)
     const p99r = (r.m.p99ms / baseline!.p99ms).toFixed(2)
     console.log(
       r.name.padEnd(32) + r.m.rps.toFixed(0).padStart(10) + r.m.p50ms.toFixed(2).padStart(10) + r.m.p99ms.toFixed(2).padStart(10) + String(r.m.failed).padStart(9) + `  ${ratio.padStart(11)}  ${p99r.padStart(9)}` + (Number.isFinite(r.m.cpuUs) ? r.m.cpuUs.toFixed(0) : '-').padStart(13),
@@ -231,9 +253,14 @@ async function measure(name: string, scenario: Awaited<ReturnType<typeof loadSce
   console.log(`\npaired ratios (scenario / baseline, back to back): ${pairedRatios.map((x) => x.toFixed(2)).join(' ')}; median ${mainRatio.toFixed(2)}`)
   const cpuRatio = median(cpuRatios)
   if (Number.isFinite(cpuRatio)) console.log(`server CPU per request, baseline / scenario (same pairs): ${cpuRatios.map((x) => x.toFixed(2)).join(' ')}; median ${cpuRatio.toFixed(2)}`)
+  const floorRatio = floorRatios.length ? median(floorRatios) : undefined
+  if (floorRatio !== undefined) {
+    console.log(`floor / baseline (same rounds): ${floorBaseRatios.map((x) => x.toFixed(2)).join(' ')}; median ${median(floorBaseRatios).toFixed(2)}`)
+    console.log(`scenario / floor (same rounds): ${floorRatios.map((x) => x.toFixed(2)).join(' ')}; median ${floorRatio.toFixed(2)}`)
+  }
   const resultsDir = path.resolve(here, 'results')
   mkdirSync(resultsDir, { recursive: true })
-  writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ scenario: name, date: new Date().toISOString(), requests, clients, streams, rounds, pairedRatios, ratio: mainRatio, cpuRatios, cpuRatio, rows }, null, 2))
+  writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ scenario: name, date: new Date().toISOString(), requests, clients, streams, rounds, pairedRatios, ratio: mainRatio, cpuRatios, cpuRatio, ...(floorRatio !== undefined ? { floor: floorName, floorBaseRatios, floorBaseRatio: median(floorBaseRatios), floorRatios, floorRatio } : {}), rows }, null, 2))
   if (rows.some((r) => r.m.failed > 0)) {
     console.error('\nsome requests were not answered 2xx: the figures above are not valid')
     process.exitCode = 1

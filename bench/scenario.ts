@@ -27,6 +27,11 @@ export interface ScenarioTarget {
 export interface Scenario {
   name: string
   description: string
+  /**
+   * The floor scenario (bench/floor.ts) doing this scenario's durable work with nothing else; `--floor`
+   * measures it in the same alternation and reports the scenario's ratio to it.
+   */
+  floor?: string
   /** Optional work before the measured run that must not be counted (seeding data). */
   start(): Promise<ScenarioTarget>
   /** Optional second phase (e.g. deletes after creates), measured and reported separately. */

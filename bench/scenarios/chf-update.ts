@@ -60,6 +60,7 @@ export async function seedChf() {
 
 export const scenario: Scenario = {
   name: 'chf-update',
+  floor: 'floor-chf',
   description: 'POST /nchf-convergedcharging/v3/chargingdata/{ref}/update (free5GC SMF body, 2 rating groups) on 200 sessions: quota decision, guarded account update, session CAS (SQLite)',
   async start(): Promise<ScenarioTarget> {
     const { nf, store, paths } = await seedChf()

@@ -71,6 +71,7 @@ async function createMany(post: Post, n: number, width = 32): Promise<string[]> 
 
 export const scenario: Scenario = {
   name: 'pcf-sm-create',
+  floor: 'floor-pcf',
   description: 'POST /npcf-smpolicycontrol/v1/sm-policies (free5GC SMF body, one PDU session re-created: each create replaces the previous association) through the PCF: validation, UDR policy-data read, decision, SQLite write, event, and the replaced association deleted with its event',
   async start(): Promise<ScenarioTarget> {
     const udr = await startFakePeer((r) =>
