@@ -4,8 +4,9 @@
  * every account row is the ~2.2 KB document the CHF keeps, with its session in the op marker. Per request,
  * as the CHF's steady update does it: parse the SMF's ChargingDataRequest; release each requested rating
  * group's reservation and reserve 1 MB again at its tariff; rewrite the account row (balances, version,
- * the marker holding the session's next state) and COMMIT; answer the two multipleUnitInformation. No
- * routing, validation, metrics, replay detection, rating engine, guards or store adapter.
+ * the marker holding the session's next state) and COMMIT; answer the two multipleUnitInformation as the CHF
+ * does (test/bench/floors.test.ts compares them). No routing, validation, metrics, replay detection, rating
+ * engine, guards or store adapter.
  */
 import { openFloorDb, serveFloor } from '../floor.ts'
 import type { Scenario } from '../scenario.ts'

@@ -6,11 +6,12 @@
  * (indexed by SUPI); then the replace pass, shared by the creates queued behind it exactly as the PCF
  * shares it (nf/pcf/sm-policies.ts coalescedPasses): read the ids and DNNs of the session's associations
  * newest first, delete all but the newest, write their `deleted` events; answer 201 with the Location and
- * the decision. No routing, validation, metrics, UDR or CHF subscription bookkeeping, or store adapter.
+ * the decision, as the PCF answers it (test/bench/floors.test.ts compares them). No routing, validation,
+ * metrics, UDR or CHF subscription bookkeeping, or store adapter.
  */
 import { randomBytes } from 'node:crypto'
 import { defaultConfig } from '../../config/defaults.ts'
-import { decideSmPolicy } from '../../nf/pcf/domain/sm-policy.ts'
+import { decideSmPolicy, withNegotiatedFeatures } from '../../nf/pcf/domain/sm-policy.ts'
 import type { SmPolicyContextData, SmPolicyData } from '../../nf/pcf/domain/types.ts'
 import { coalescedPasses } from '../../nf/pcf/sm-policies.ts'
 import { newId } from '../../store/doc.ts'
@@ -57,7 +58,7 @@ export const scenario: Scenario = {
       const { mode, profileId, sessAmbr, fiveQi, exhaustedCounters } = outcome.summary
       await emit('pcf.sm-policy.created', context.supi, { smPolicyId: id, dnn: context.dnn, mode, profileId, sessAmbr, fiveQi, exhaustedCounters })
       await replacing(`${context.supi} ${context.pduSessionId}`, () => keepNewest(context.supi, context.pduSessionId))
-      return { status: 201, headers: { location }, body: outcome.decision }
+      return { status: 201, headers: { location }, body: withNegotiatedFeatures(outcome.decision, context.suppFeat) }
     })
     return {
       url: server.url,
