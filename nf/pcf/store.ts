@@ -162,9 +162,9 @@ export class PcfStore {
     return this.sm.findOneAndDelete({ _id: id })
   }
 
-  /** Associations terminated before `before` (ISO), oldest first. */
-  terminatedSmBefore(before: string, limit: number): Promise<SmPolicyDoc[]> {
-    return this.sm.find({ terminated: true, updatedAt: { $lt: before } }, { sort: { updatedAt: 1 }, limit })
+  /** The ids of the associations terminated before `before` (ISO), oldest first. */
+  terminatedSmBefore(before: string, limit: number): Promise<Array<Pick<SmPolicyDoc, '_id'>>> {
+    return this.sm.find({ terminated: true, updatedAt: { $lt: before } }, { sort: { updatedAt: 1 }, limit, projection: { _id: 1 } })
   }
 
   /** Deletes an association if it is (still) a terminated one. */

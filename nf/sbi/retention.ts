@@ -61,7 +61,8 @@ export async function purgeExpired(store: DocumentStore, rule: RetentionRule, no
   const filter = rule.expired(new Date(now.getTime() - rule.keepMs))
   let deleted = 0
   for (let i = 0; i < maxBatches; i++) {
-    const old = await col.find(filter, { sort: rule.sort, limit: batch })
+    // ids only: the embedded adapter reads no document (projection)
+    const old = await col.find(filter, { sort: rule.sort, limit: batch, projection: { _id: 1 } })
     if (old.length === 0) break
     const ids = old.map((d) => d._id)
     // The filter again, with the ids (a rule on `_id` itself keeps its own condition beside the $in).
