@@ -9,11 +9,11 @@
  * the decision, as the PCF answers it (test/bench/floors.test.ts compares them). No routing, validation,
  * metrics, UDR or CHF subscription bookkeeping, or store adapter.
  */
-import { randomBytes } from 'node:crypto'
 import { defaultConfig } from '../../config/defaults.ts'
 import { decideSmPolicy, withNegotiatedFeatures } from '../../nf/pcf/domain/sm-policy.ts'
 import type { SmPolicyContextData, SmPolicyData } from '../../nf/pcf/domain/types.ts'
 import { coalescedPasses } from '../../nf/pcf/sm-policies.ts'
+import { eventId } from '../../nf/sbi/events.ts'
 import { newId } from '../../store/doc.ts'
 import { f5SmCreate as createBody } from '../../test/pcf/fixtures.ts'
 import { openFloorDb, serveFloor } from '../floor.ts'
@@ -32,11 +32,9 @@ export const scenario: Scenario = {
     const ofSession = f.db.prepare(`SELECT _id, doc -> '$.dnn' FROM sm WHERE "@supi" = ? AND json_extract(doc, '$.pduSessionId') = ? ORDER BY _id DESC`).raw()
     const deleteSm = f.db.prepare('DELETE FROM sm WHERE _id = ?')
     const defaults = defaultConfig().pcf.defaults
-    const tag = randomBytes(3).toString('hex')
-    let seq = 0
     const emit = (type: string, supi: string, data: Record<string, unknown>) => {
       const now = new Date()
-      const doc = { _id: `${String(now.getTime()).padStart(13, '0')}-${String((seq = (seq + 1) % 1e6)).padStart(6, '0')}-${tag}`, ts: now.toISOString(), nf: 'pcf', type, supi, data }
+      const doc = { _id: eventId(now.getTime()), ts: now.toISOString(), nf: 'pcf', type, supi, data }
       return f.write(() => insertEvent.run(doc._id, JSON.stringify(doc), supi))
     }
     const replacing = coalescedPasses()
