@@ -216,12 +216,15 @@ async function measure(name: string, scenario: Awaited<ReturnType<typeof loadSce
           if (f) h2load(f.target, Math.min(2000, n), clients, streams, dir) // its warm-up
           for (let r = 0; r < rounds; r++) {
             mine.push(h2load(t, n, t.clients ?? clients, t.streams ?? streams, dir))
-            if (f) floors.push(h2load(f.target, n, t.clients ?? clients, t.streams ?? streams, dir))
+            const fl = f ? h2load(f.target, n, t.clients ?? clients, t.streams ?? streams, dir) : undefined
             theirs.push(h2load(baseTarget, requests, clients, streams, dir))
             pairedRatios.push(mine[r].rps / theirs[r].rps)
             cpuRatios.push(theirs[r].cpuUs / mine[r].cpuUs)
-            if (f) floorRatios.push(mine[r].rps / floors[r].rps)
-            if (f) floorBaseRatios.push(floors[r].rps / theirs[r].rps)
+            if (fl) {
+              floors.push(fl)
+              floorRatios.push(mine[r].rps / fl.rps)
+              floorBaseRatios.push(fl.rps / theirs[r].rps)
+            }
           }
         } finally {
           if (f) await stopServer(f.child)
